@@ -1,0 +1,66 @@
+#include "app/node_identity.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace atrium::app {
+
+std::filesystem::path membershipPath(const std::filesystem::path& data_dir) {
+  return data_dir / "installation.json";
+}
+
+Result<std::optional<NodeMembership>> readMembership(const std::filesystem::path& data_dir) {
+  const auto path = membershipPath(data_dir);
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return std::optional<NodeMembership>();
+  std::ifstream in(path);
+  if (!in) {
+    return Error::internal(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  try {
+    auto j = nlohmann::json::parse(buf.str());
+    NodeMembership m;
+    m.installation_id = j.at("installation_id").get<std::string>();
+    m.installation_name = j.value("installation_name", "");
+    m.joined_at = j.value("joined_at", "");
+    return std::optional<NodeMembership>(m);
+  } catch (const nlohmann::json::exception& e) {
+    return Error::internal(fmt::format("{} is damaged ({}); it records which installation this node "
+                                       "belongs to: restore it or remove it to join again",
+                                       path.string(), e.what()));
+  }
+}
+
+Status writeMembership(const std::filesystem::path& data_dir, const NodeMembership& membership) {
+  const auto path = membershipPath(data_dir);
+  const auto tmp = path.string() + ".tmp";
+  nlohmann::json j = {{"installation_id", membership.installation_id},
+                      {"installation_name", membership.installation_name},
+                      {"joined_at", membership.joined_at}};
+  const std::string text = j.dump(2) + "\n";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Error::internal(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return Error::internal(fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
+  }
+  int dfd = ::open(data_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return okStatus();
+}
+
+}  // namespace atrium::app

@@ -1,0 +1,262 @@
+#include "config/config.h"
+
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+namespace atrium::config {
+namespace {
+
+const std::vector<KeyDoc> kKeys = {
+    {"node.name", "string", "the host name", "This node's name, shown in logs and in the cluster view."},
+    {"node.data_dir", "string", "\"/var/lib/atrium\"",
+     "Directory for this node's own state: the installation it belongs to, and later the event "
+     "spool. Must exist and be writable. Relative paths are taken from the config file's "
+     "directory."},
+    {"database.url", "string", "\"sqlite:<data_dir>/atrium.db\"",
+     "The database. \"sqlite:PATH\" for the embedded database (one server only), or a PostgreSQL "
+     "URL (postgresql://user:password@host:port/db) or key=value string (host=a,b port=5432 "
+     "dbname=atrium target_session_attrs=read-write); several hosts are allowed."},
+    {"database.pool_size", "integer", "4",
+     "Connections kept to PostgreSQL (1 to 64). SQLite always uses one."},
+    {"database.connect_timeout_ms", "integer", "3000",
+     "How long to wait for a database connection before reporting it unavailable (100 to 60000)."},
+    {"api.listen", "string", "\"127.0.0.1:8080\"",
+     "Address and port of the HTTP API and UI, host:port or [IPv6]:port. Until authentication "
+     "exists keep it on loopback."},
+    {"api.max_body_bytes", "integer", "1048576", "Largest request body accepted (1024 to 268435456); larger ones get 413."},
+    {"api.read_timeout_s", "integer", "30", "Seconds a client may take to send a request (1 to 3600)."},
+    {"api.network_threads", "integer", "2", "Threads that accept, parse and answer requests (1 to 64)."},
+    {"api.db_threads", "integer", "4", "Threads that run database work for requests (1 to 256)."},
+    {"log.format", "string", "\"text\"", "\"text\" (readable) or \"json\" (one object per line)."},
+    {"log.level", "string", "\"info\"", "\"debug\", \"info\", \"warn\" or \"error\"."},
+};
+
+std::string defaultNodeName() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == '\0') return "atrium";
+  return buf;
+}
+
+Error badValue(std::string_view key, std::string_view expected, const toml::node& node) {
+  std::ostringstream got;
+  got << node;
+  return Error::invalid(fmt::format("configuration key {} (line {}): expected {}, got {}", key,
+                                    node.source().begin.line, expected, got.str()),
+                        std::string(key));
+}
+
+Result<std::string> getString(const toml::node& node, std::string_view key) {
+  if (auto v = node.value<std::string>(); v && node.is_string()) return *v;
+  return badValue(key, "a string", node);
+}
+
+Result<std::int64_t> getInteger(const toml::node& node, std::string_view key, std::int64_t min,
+                                std::int64_t max) {
+  if (!node.is_integer()) return badValue(key, fmt::format("an integer from {} to {}", min, max), node);
+  std::int64_t v = *node.value<std::int64_t>();
+  if (v < min || v > max) return badValue(key, fmt::format("an integer from {} to {}", min, max), node);
+  return v;
+}
+
+std::string tomlString(const std::string& s) {
+  std::ostringstream out;
+  out << toml::value<std::string>(s);
+  return out.str();
+}
+
+std::filesystem::path resolve(const std::filesystem::path& base_dir, const std::string& p) {
+  std::filesystem::path path(p);
+  if (path.is_relative() && !base_dir.empty()) return (base_dir / path).lexically_normal();
+  return path;
+}
+
+}  // namespace
+
+std::string ListenAddress::text() const {
+  if (host.find(':') != std::string::npos) return fmt::format("[{}]:{}", host, port);
+  return fmt::format("{}:{}", host, port);
+}
+
+Result<ListenAddress> parseListenAddress(std::string_view text) {
+  const auto fail = [&] {
+    return Error::invalid(fmt::format("\"{}\" is not host:port or [IPv6]:port with a port from 0 to 65535", text));
+  };
+  ListenAddress out;
+  std::string_view port_text;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') return fail();
+    out.host = std::string(text.substr(1, close - 1));
+    in6_addr a6{};
+    if (inet_pton(AF_INET6, out.host.c_str(), &a6) != 1) return fail();
+    port_text = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) return fail();
+    out.host = std::string(text.substr(0, colon));
+    if (out.host.find(':') != std::string::npos) return fail();  // IPv6 needs brackets
+    port_text = text.substr(colon + 1);
+  }
+  unsigned port = 0;
+  auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port > 65535 || port_text.empty()) {
+    return fail();
+  }
+  out.port = static_cast<std::uint16_t>(port);
+  return out;
+}
+
+const std::vector<KeyDoc>& documentedKeys() { return kKeys; }
+
+Result<Config> parse(std::string_view text, const std::filesystem::path& source_name) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source_name.string());
+  } catch (const toml::parse_error& e) {
+    return Error::invalid(fmt::format("configuration file {} line {} column {}: {}",
+                                      source_name.string(), e.source().begin.line,
+                                      e.source().begin.column, e.description()));
+  }
+
+  std::set<std::string, std::less<>> known;
+  for (const auto& k : kKeys) known.emplace(k.key);
+
+  Config cfg;
+  cfg.source = source_name;
+  cfg.node.name = defaultNodeName();
+  const auto base_dir = source_name.parent_path();
+  bool url_set = false;
+
+  for (const auto& [table_key, table_node] : root) {
+    const std::string table_name(table_key.str());
+    const auto* table = table_node.as_table();
+    if (table == nullptr) {
+      return Error::invalid(fmt::format("configuration key {} is not known; keys live in the tables "
+                                        "[node], [database], [api] and [log]",
+                                        table_name),
+                            table_name);
+    }
+    for (const auto& [key_name, node] : *table) {
+      const std::string key = table_name + "." + std::string(key_name.str());
+      if (!known.contains(key)) {
+        std::string list;
+        for (const auto& k : kKeys) {
+          if (!list.empty()) list += ", ";
+          list += k.key;
+        }
+        return Error::invalid(fmt::format("configuration key {} is not known; the known keys are {}", key, list), key);
+      }
+      if (key == "node.name") {
+        auto v = getString(node, key);
+        if (!v) return v.error();
+        if (v->empty()) return badValue(key, "a non-empty string", node);
+        cfg.node.name = *v;
+      } else if (key == "node.data_dir") {
+        auto v = getString(node, key);
+        if (!v) return v.error();
+        if (v->empty()) return badValue(key, "a directory path", node);
+        cfg.node.data_dir = resolve(base_dir, *v);
+      } else if (key == "database.url") {
+        auto v = getString(node, key);
+        if (!v) return v.error();
+        if (v->empty()) return badValue(key, "\"sqlite:PATH\" or a PostgreSQL URL", node);
+        std::string url = *v;
+        if (url.rfind("sqlite:", 0) == 0 && url.rfind("sqlite://", 0) != 0) {
+          url = "sqlite:" + resolve(base_dir, url.substr(7)).string();
+        }
+        cfg.database.url = url;
+        url_set = true;
+      } else if (key == "database.pool_size") {
+        auto v = getInteger(node, key, 1, 64);
+        if (!v) return v.error();
+        cfg.database.pool_size = static_cast<std::size_t>(*v);
+      } else if (key == "database.connect_timeout_ms") {
+        auto v = getInteger(node, key, 100, 60000);
+        if (!v) return v.error();
+        cfg.database.connect_timeout = std::chrono::milliseconds(*v);
+      } else if (key == "api.listen") {
+        auto v = getString(node, key);
+        if (!v) return v.error();
+        auto addr = parseListenAddress(*v);
+        if (!addr) return badValue(key, "host:port or [IPv6]:port with a port from 0 to 65535", node);
+        cfg.api.listen = *addr;
+      } else if (key == "api.max_body_bytes") {
+        auto v = getInteger(node, key, 1024, 268435456);
+        if (!v) return v.error();
+        cfg.api.max_body_bytes = static_cast<std::size_t>(*v);
+      } else if (key == "api.read_timeout_s") {
+        auto v = getInteger(node, key, 1, 3600);
+        if (!v) return v.error();
+        cfg.api.read_timeout = std::chrono::seconds(*v);
+      } else if (key == "api.network_threads") {
+        auto v = getInteger(node, key, 1, 64);
+        if (!v) return v.error();
+        cfg.api.network_threads = static_cast<std::size_t>(*v);
+      } else if (key == "api.db_threads") {
+        auto v = getInteger(node, key, 1, 256);
+        if (!v) return v.error();
+        cfg.api.db_threads = static_cast<std::size_t>(*v);
+      } else if (key == "log.format") {
+        auto v = getString(node, key);
+        if (!v) return v.error();
+        if (!log::parseFormat(*v, cfg.log.format)) return badValue(key, "\"text\" or \"json\"", node);
+      } else if (key == "log.level") {
+        auto v = getString(node, key);
+        if (!v) return v.error();
+        if (!log::parseLevel(*v, cfg.log.level)) {
+          return badValue(key, "\"debug\", \"info\", \"warn\" or \"error\"", node);
+        }
+      }
+    }
+  }
+  if (!url_set) cfg.database.url = "sqlite:" + (cfg.node.data_dir / "atrium.db").string();
+  return cfg;
+}
+
+Result<Config> loadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Error::invalid(fmt::format("cannot read configuration file {}: {}", path.string(),
+                                      std::strerror(errno)));
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return parse(buf.str(), std::filesystem::absolute(path).lexically_normal());
+}
+
+std::string exampleConfig(const std::filesystem::path& data_dir, std::string_view node_name) {
+  std::string out = "# Atrium configuration. Every key is shown with its default; see docs/configuration.md.\n";
+  std::string current_table;
+  for (const auto& k : kKeys) {
+    auto dot = k.key.find('.');
+    std::string table(k.key.substr(0, dot));
+    std::string name(k.key.substr(dot + 1));
+    if (table != current_table) {
+      out += fmt::format("\n[{}]\n", table);
+      current_table = table;
+    }
+    out += fmt::format("# {}\n", k.meaning);
+    if (k.key == "node.name") {
+      out += fmt::format("name = {}\n", tomlString(std::string(node_name)));
+    } else if (k.key == "node.data_dir") {
+      out += fmt::format("data_dir = {}\n", tomlString(data_dir.string()));
+    } else if (k.key == "database.url") {
+      out += fmt::format("url = {}\n", tomlString("sqlite:" + (data_dir / "atrium.db").string()));
+    } else {
+      out += fmt::format("{} = {}\n", name, k.default_);
+    }
+  }
+  return out;
+}
+
+}  // namespace atrium::config

@@ -1,0 +1,73 @@
+// The configuration file (TOML). Every key is listed once in kKeys (config.cc) with its type,
+// default and meaning; docs/configuration.md and `atrium init` write from that list. An unknown
+// key or a bad value stops start-up with a message naming the key and what is expected.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/log.h"
+#include "common/result.h"
+
+namespace atrium::config {
+
+struct ListenAddress {
+  std::string host;  // an IP literal (IPv6 without brackets) or a host name
+  std::uint16_t port = 0;
+  std::string text() const;  // host:port, IPv6 in brackets
+};
+
+// Parses "host:port" or "[v6]:port". Error message says what was expected.
+Result<ListenAddress> parseListenAddress(std::string_view text);
+
+struct Config {
+  std::filesystem::path source;  // the file it came from (empty for defaults)
+
+  struct Node {
+    std::string name;
+    std::filesystem::path data_dir = "/var/lib/atrium";
+  } node;
+
+  struct Database {
+    std::string url;  // "sqlite:PATH" or a PostgreSQL URL / key=value string
+    std::size_t pool_size = 4;
+    std::chrono::milliseconds connect_timeout{3000};
+  } database;
+
+  struct Api {
+    ListenAddress listen{"127.0.0.1", 8080};
+    std::size_t max_body_bytes = 1024 * 1024;
+    std::chrono::seconds read_timeout{30};
+    std::size_t network_threads = 2;
+    std::size_t db_threads = 4;
+  } api;
+
+  struct Log {
+    log::Format format = log::Format::kText;
+    log::Level level = log::Level::kInfo;
+  } log;
+};
+
+// Reads and validates a file. Relative paths in it are taken relative to the file's directory.
+Result<Config> loadFile(const std::filesystem::path& path);
+// Validates TOML text; source_name is used in messages.
+Result<Config> parse(std::string_view text, const std::filesystem::path& source_name);
+
+// One documented key: what docs and the generated example config are written from.
+struct KeyDoc {
+  std::string_view key;       // table.key
+  std::string_view type;      // string, integer, ...
+  std::string_view default_;  // as written in TOML, or a description of the computed default
+  std::string_view meaning;
+};
+const std::vector<KeyDoc>& documentedKeys();
+
+// A commented configuration file with every key at its default; `atrium init` writes it when
+// the file does not exist. data_dir and database.url are filled in.
+std::string exampleConfig(const std::filesystem::path& data_dir, std::string_view node_name);
+
+}  // namespace atrium::config
