@@ -1,0 +1,424 @@
+#include "app/cli.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <map>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "app/api_client.h"
+#include "app/node.h"
+#include "common/log.h"
+#include "config/config.h"
+
+#ifndef ATRIUM_VERSION
+#define ATRIUM_VERSION "0.0.0"
+#endif
+
+namespace atrium::app {
+namespace {
+
+constexpr const char* kDefaultConfig = "/etc/atrium/atrium.toml";
+
+std::string unixUser() {
+  if (const passwd* pw = getpwuid(geteuid()); pw != nullptr) return pw->pw_name;
+  return std::to_string(geteuid());
+}
+
+// Loads the configuration, or prints why not. For `init`, a missing file is written first.
+std::optional<config::Config> loadConfig(const std::string& path) {
+  auto cfg = config::loadFile(path);
+  if (!cfg) {
+    std::fprintf(stderr, "atrium: %s\n", cfg.error().message.c_str());
+    return std::nullopt;
+  }
+  log::init(cfg->log.format, cfg->log.level);
+  return *cfg;
+}
+
+// Where the CLI finds the API: --server, else the config's api.listen, else the default.
+struct Target {
+  std::string server;
+  std::string config_path;
+};
+
+Result<ApiClient> makeClient(const Target& t) {
+  if (!t.server.empty()) return ApiClient::fromAddress(t.server, "cli:" + unixUser());
+  std::error_code ec;
+  if (!t.config_path.empty() && std::filesystem::exists(t.config_path, ec)) {
+    auto cfg = config::loadFile(t.config_path);
+    if (!cfg) return cfg.error();
+    std::string host = cfg->api.listen.host;
+    if (host == "0.0.0.0") host = "127.0.0.1";
+    if (host == "::") host = "::1";
+    return ApiClient(host, cfg->api.listen.port, "cli:" + unixUser());
+  }
+  return ApiClient("127.0.0.1", 8080, "cli:" + unixUser());
+}
+
+int fail(const Error& e) {
+  std::fprintf(stderr, "atrium: %s\n", e.message.c_str());
+  return e.code == ErrorCode::kUnavailable ? kExitFailure : kExitRefused;
+}
+
+std::string cell(const nlohmann::json& j, const char* key) {
+  if (!j.contains(key) || j[key].is_null()) return "-";
+  if (j[key].is_string()) return j[key].get<std::string>();
+  if (j[key].is_array()) {
+    std::string out;
+    for (const auto& v : j[key]) out += (out.empty() ? "" : ",") + (v.is_string() ? v.get<std::string>() : v.dump());
+    return out;
+  }
+  return j[key].dump();
+}
+
+void printTable(const nlohmann::json& items, const std::vector<std::pair<const char*, const char*>>& cols) {
+  std::vector<std::size_t> widths;
+  for (const auto& [title, key] : cols) widths.push_back(std::string_view(title).size());
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& item : items) {
+    std::vector<std::string> row;
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+      row.push_back(cell(item, cols[i].second));
+      widths[i] = std::max(widths[i], row.back().size());
+    }
+    rows.push_back(std::move(row));
+  }
+  auto line = [&](const std::vector<std::string>& r) {
+    std::string out;
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      out += r[i];
+      if (i + 1 < r.size()) out += std::string(widths[i] - r[i].size() + 2, ' ');
+    }
+    std::puts(out.c_str());
+  };
+  std::vector<std::string> head;
+  for (const auto& c : cols) head.emplace_back(c.first);
+  line(head);
+  for (const auto& r : rows) line(r);
+}
+
+// Resolves a system or folder given by id or by exact name.
+Result<std::string> resolveId(ApiClient& client, const std::string& collection, const std::string& id_or_name) {
+  auto by_id = client.call("GET", fmt::format("/api/v1/{}/{}", collection, ApiClient::escape(id_or_name)));
+  if (by_id) return id_or_name;
+  if (by_id.error().code != ErrorCode::kNotFound) return by_id.error();
+  std::string target = collection == "systems"
+                           ? fmt::format("/api/v1/systems?q={}&limit=1000", ApiClient::escape(id_or_name))
+                           : std::string("/api/v1/folders");
+  auto list = client.call("GET", target);
+  if (!list) return list.error();
+  const auto& items = list->is_array() ? *list : (*list)["items"];
+  std::vector<std::string> matches;
+  for (const auto& item : items) {
+    if (item.value("name", "") == id_or_name) matches.push_back(item.value("id", ""));
+  }
+  if (matches.empty()) return Error::notFound(fmt::format("no {} has the id or name \"{}\"", collection.substr(0, collection.size() - 1), id_or_name));
+  if (matches.size() > 1) {
+    return Error::conflict(fmt::format("{} {} are named \"{}\"; give the id", matches.size(), collection, id_or_name));
+  }
+  return matches.front();
+}
+
+}  // namespace
+
+int runCli(int argc, char** argv) {
+  CLI::App app{"Atrium: a management server for video-conferencing systems", "atrium"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", ATRIUM_VERSION);
+
+  std::string config_path = kDefaultConfig;
+  int exit_code = kExitOk;
+  SystemClock clock;
+
+  // --- version
+  auto* version = app.add_subcommand("version", "Print the version");
+  version->callback([] { std::printf("atrium %s\n", ATRIUM_VERSION); });
+
+  // --- init
+  auto* init = app.add_subcommand("init", "Create the installation in the configured database (or join the one it "
+                                           "holds) and record it in this node's data dir; writes a commented "
+                                           "configuration file first if none exists");
+  std::string installation_name = "Atrium";
+  std::string init_data_dir;
+  init->add_option("--config,-c", config_path, "Configuration file")->capture_default_str();
+  init->add_option("--name", installation_name, "Name of a new installation")->capture_default_str();
+  init->add_option("--data-dir", init_data_dir, "Data dir written into a new configuration file (default /var/lib/atrium)");
+  init->callback([&] {
+    std::error_code ec;
+    if (!std::filesystem::exists(config_path, ec)) {
+      std::filesystem::path data_dir = init_data_dir.empty() ? "/var/lib/atrium" : std::filesystem::absolute(init_data_dir);
+      std::filesystem::create_directories(std::filesystem::absolute(config_path).parent_path(), ec);
+      FILE* f = std::fopen(config_path.c_str(), "wx");
+      if (f == nullptr) {
+        std::fprintf(stderr, "atrium: cannot write %s: %s\n", config_path.c_str(), std::strerror(errno));
+        exit_code = kExitRefused;
+        return;
+      }
+      char host[256] = "atrium";
+      gethostname(host, sizeof(host) - 1);
+      auto text = config::exampleConfig(data_dir, host);
+      std::fwrite(text.data(), 1, text.size(), f);
+      std::fclose(f);
+      std::printf("wrote configuration file %s\n", config_path.c_str());
+    }
+    auto cfg = loadConfig(config_path);
+    exit_code = cfg ? runInit(*cfg, installation_name, clock) : kExitRefused;
+  });
+
+  // --- serve
+  auto* serve = app.add_subcommand("serve", "Run the server until SIGINT or SIGTERM");
+  serve->add_option("--config,-c", config_path, "Configuration file")->capture_default_str();
+  serve->callback([&] {
+    auto cfg = loadConfig(config_path);
+    exit_code = cfg ? runServe(*cfg, clock) : kExitRefused;
+  });
+
+  // --- db
+  auto* db = app.add_subcommand("db", "Database schema");
+  db->require_subcommand(1);
+  auto* migrate = db->add_subcommand("migrate", "Apply the schema migrations this build has and the database lacks");
+  migrate->add_option("--config,-c", config_path, "Configuration file")->capture_default_str();
+  migrate->callback([&] {
+    auto cfg = loadConfig(config_path);
+    exit_code = cfg ? runMigrate(*cfg, clock) : kExitRefused;
+  });
+
+  // --- systems and folders: clients of a running server's API
+  Target target;
+  auto add_target = [&](CLI::App* cmd) {
+    cmd->add_option("--config,-c", target.config_path, "Configuration file whose api.listen names the server");
+    cmd->add_option("--server,-s", target.server, "Server address host:port (default: from --config, else 127.0.0.1:8080)");
+  };
+  bool as_json = false;
+
+  auto* systems = app.add_subcommand("systems", "Manage the systems inventory through a running server's API");
+  systems->require_subcommand(1);
+
+  auto* sys_list = systems->add_subcommand("list", "List systems");
+  add_target(sys_list);
+  std::map<std::string, std::string> list_filters;
+  std::string filter_family, filter_folder, filter_status, filter_q, sort = "name";
+  int limit = 100, offset = 0;
+  sys_list->add_option("--family", filter_family, "Only this family");
+  sys_list->add_option("--folder", filter_folder, "Only systems in this folder (id)");
+  sys_list->add_option("--status", filter_status, "Only this status");
+  sys_list->add_option("--name", filter_q, "Name contains");
+  sys_list->add_option("--sort", sort, "Sort key, - for descending (name, family, model, status, created_at, ...)")->capture_default_str();
+  sys_list->add_option("--limit", limit, "Page size (1-1000)")->capture_default_str();
+  sys_list->add_option("--offset", offset, "Rows to skip")->capture_default_str();
+  sys_list->add_flag("--json", as_json, "Print the API's JSON");
+  sys_list->callback([&] {
+    auto client = makeClient(target);
+    if (!client) {
+      exit_code = fail(client.error());
+      return;
+    }
+    std::string query = fmt::format("sort={}&limit={}&offset={}", ApiClient::escape(sort), limit, offset);
+    if (!filter_family.empty()) query += "&family=" + ApiClient::escape(filter_family);
+    if (!filter_folder.empty()) query += "&folder_id=" + ApiClient::escape(filter_folder);
+    if (!filter_status.empty()) query += "&status=" + ApiClient::escape(filter_status);
+    if (!filter_q.empty()) query += "&q=" + ApiClient::escape(filter_q);
+    auto page = client->call("GET", "/api/v1/systems?" + query);
+    if (!page) {
+      exit_code = fail(page.error());
+      return;
+    }
+    if (as_json) {
+      std::puts(page->dump(2).c_str());
+      return;
+    }
+    printTable((*page)["items"], {{"ID", "id"}, {"NAME", "name"}, {"FAMILY", "family"}, {"MODEL", "model"},
+                                  {"ADDRESSES", "addresses"}, {"STATUS", "status"}, {"FOLDER", "folder_id"}});
+    std::printf("%zu of %lld systems\n", (*page)["items"].size(), static_cast<long long>((*page)["total"].get<std::int64_t>()));
+  });
+
+  auto* sys_add = systems->add_subcommand("add", "Add a system");
+  add_target(sys_add);
+  std::string s_name, s_family, s_model, s_folder, s_connectivity, s_serial, s_user, s_password, s_version;
+  std::vector<std::string> s_addresses;
+  sys_add->add_option("--name", s_name, "Name")->required();
+  sys_add->add_option("--family", s_family, "cisco-xapi, cisco-mcu, polycom or snmp")->required();
+  sys_add->add_option("--address", s_addresses, "Network address: IPv4, IPv6 or host name (repeat for several)")->required();
+  sys_add->add_option("--model", s_model, "Model");
+  sys_add->add_option("--folder", s_folder, "Folder (id or name)");
+  sys_add->add_option("--connectivity", s_connectivity, "reachable-lan, reachable-public, behind-firewall or inaccessible");
+  sys_add->add_option("--serial", s_serial, "Serial number");
+  sys_add->add_option("--software-version", s_version, "Software version");
+  sys_add->add_option("--username", s_user, "Management user name");
+  sys_add->add_option("--password", s_password, "Management password (or set ATRIUM_SYSTEM_PASSWORD)")->envname("ATRIUM_SYSTEM_PASSWORD");
+  sys_add->add_flag("--json", as_json, "Print the API's JSON");
+  sys_add->callback([&] {
+    auto client = makeClient(target);
+    if (!client) {
+      exit_code = fail(client.error());
+      return;
+    }
+    nlohmann::json body = {{"name", s_name}, {"family", s_family}, {"addresses", s_addresses}};
+    if (!s_model.empty()) body["model"] = s_model;
+    if (!s_folder.empty()) {
+      auto folder_id = resolveId(*client, "folders", s_folder);
+      if (!folder_id) {
+        exit_code = fail(folder_id.error());
+        return;
+      }
+      body["folder_id"] = *folder_id;
+    }
+    if (!s_connectivity.empty()) body["connectivity"] = s_connectivity;
+    if (!s_serial.empty()) body["serial_number"] = s_serial;
+    if (!s_version.empty()) body["software_version"] = s_version;
+    if (!s_user.empty() || !s_password.empty()) body["credentials"] = {{"username", s_user}, {"password", s_password}};
+    auto created = client->call("POST", "/api/v1/systems", body.dump());
+    if (!created) {
+      exit_code = fail(created.error());
+      return;
+    }
+    if (as_json) {
+      std::puts(created->dump(2).c_str());
+    } else {
+      std::printf("added system %s (%s)\n", (*created)["id"].get<std::string>().c_str(), s_name.c_str());
+    }
+  });
+
+  auto* sys_remove = systems->add_subcommand("remove", "Remove a system");
+  add_target(sys_remove);
+  std::string remove_what;
+  sys_remove->add_option("system", remove_what, "The system's id or exact name")->required();
+  sys_remove->callback([&] {
+    auto client = makeClient(target);
+    if (!client) {
+      exit_code = fail(client.error());
+      return;
+    }
+    auto id = resolveId(*client, "systems", remove_what);
+    if (!id) {
+      exit_code = fail(id.error());
+      return;
+    }
+    auto removed = client->call("DELETE", "/api/v1/systems/" + ApiClient::escape(*id));
+    if (!removed) {
+      exit_code = fail(removed.error());
+      return;
+    }
+    std::printf("removed system %s\n", id->c_str());
+  });
+
+  auto* sys_move = systems->add_subcommand("move", "Move a system to a folder");
+  add_target(sys_move);
+  std::string move_system, move_folder;
+  sys_move->add_option("system", move_system, "The system's id or exact name")->required();
+  sys_move->add_option("--folder", move_folder, "Folder id or name; omit to take it out of any folder");
+  sys_move->callback([&] {
+    auto client = makeClient(target);
+    if (!client) {
+      exit_code = fail(client.error());
+      return;
+    }
+    auto id = resolveId(*client, "systems", move_system);
+    if (!id) {
+      exit_code = fail(id.error());
+      return;
+    }
+    nlohmann::json body = {{"folder_id", nullptr}};
+    if (!move_folder.empty()) {
+      auto folder_id = resolveId(*client, "folders", move_folder);
+      if (!folder_id) {
+        exit_code = fail(folder_id.error());
+        return;
+      }
+      body["folder_id"] = *folder_id;
+    }
+    auto moved = client->call("POST", fmt::format("/api/v1/systems/{}/move", ApiClient::escape(*id)), body.dump());
+    if (!moved) {
+      exit_code = fail(moved.error());
+      return;
+    }
+    std::printf("moved system %s\n", id->c_str());
+  });
+
+  auto* folders = app.add_subcommand("folders", "Manage the folder tree through a running server's API");
+  folders->require_subcommand(1);
+  auto* f_list = folders->add_subcommand("list", "List folders");
+  add_target(f_list);
+  f_list->add_flag("--json", as_json, "Print the API's JSON");
+  f_list->callback([&] {
+    auto client = makeClient(target);
+    if (!client) {
+      exit_code = fail(client.error());
+      return;
+    }
+    auto list = client->call("GET", "/api/v1/folders");
+    if (!list) {
+      exit_code = fail(list.error());
+      return;
+    }
+    if (as_json) {
+      std::puts(list->dump(2).c_str());
+      return;
+    }
+    printTable(list->is_array() ? *list : (*list)["items"], {{"ID", "id"}, {"NAME", "name"}, {"PARENT", "parent_id"}});
+  });
+  auto* f_add = folders->add_subcommand("add", "Add a folder");
+  add_target(f_add);
+  std::string f_name, f_parent;
+  f_add->add_option("--name", f_name, "Name")->required();
+  f_add->add_option("--parent", f_parent, "Parent folder (id or name); omit for the top level");
+  f_add->callback([&] {
+    auto client = makeClient(target);
+    if (!client) {
+      exit_code = fail(client.error());
+      return;
+    }
+    nlohmann::json body = {{"name", f_name}};
+    if (!f_parent.empty()) {
+      auto parent = resolveId(*client, "folders", f_parent);
+      if (!parent) {
+        exit_code = fail(parent.error());
+        return;
+      }
+      body["parent_id"] = *parent;
+    }
+    auto created = client->call("POST", "/api/v1/folders", body.dump());
+    if (!created) {
+      exit_code = fail(created.error());
+      return;
+    }
+    std::printf("added folder %s (%s)\n", (*created)["id"].get<std::string>().c_str(), f_name.c_str());
+  });
+  auto* f_remove = folders->add_subcommand("remove", "Remove an empty folder");
+  add_target(f_remove);
+  std::string f_what;
+  f_remove->add_option("folder", f_what, "The folder's id or exact name")->required();
+  f_remove->callback([&] {
+    auto client = makeClient(target);
+    if (!client) {
+      exit_code = fail(client.error());
+      return;
+    }
+    auto id = resolveId(*client, "folders", f_what);
+    if (!id) {
+      exit_code = fail(id.error());
+      return;
+    }
+    auto removed = client->call("DELETE", "/api/v1/folders/" + ApiClient::escape(*id));
+    if (!removed) {
+      exit_code = fail(removed.error());
+      return;
+    }
+    std::printf("removed folder %s\n", id->c_str());
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return exit_code;
+}
+
+}  // namespace atrium::app
