@@ -1,5 +1,7 @@
 #include "app/api_client.h"
 
+#include <cctype>
+
 #include <fmt/format.h>
 
 #include "config/config.h"

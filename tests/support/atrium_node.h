@@ -1,0 +1,67 @@
+// A real `atrium serve` process for tests: its own data dir and config file, a free port,
+// started and stopped like an administrator would, and an HTTP client aimed at it.
+#pragma once
+
+#include <csignal>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "net/http_client.h"
+#include "support/process.h"
+
+namespace atrium::testing {
+
+class AtriumNode {
+ public:
+  struct Options {
+    std::string database_url;          // empty: SQLite in the data dir
+    std::string name = "node-1";
+    std::string extra_config;          // appended TOML, e.g. "[api]\nmax_body_bytes = 2048\n"
+    std::string api_section_extra;     // lines added inside [api]
+    std::string database_section_extra;  // lines added inside [database]
+  };
+
+  // Writes the config under `dir` (created if needed); does not start anything.
+  AtriumNode(std::filesystem::path dir, Options options);
+  AtriumNode(const AtriumNode&) = delete;
+  AtriumNode& operator=(const AtriumNode&) = delete;
+  ~AtriumNode();
+
+  const std::filesystem::path& dir() const { return dir_; }
+  std::filesystem::path configPath() const { return dir_ / "atrium.toml"; }
+  std::filesystem::path dataDir() const { return dir_ / "data"; }
+  std::uint16_t port() const { return port_; }
+
+  // Runs `atrium ARGS...` to completion (the config is not added: pass it when wanted).
+  RunResult run(const std::vector<std::string>& args,
+                std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
+  // `atrium init --config <config>`.
+  RunResult init(const std::string& installation_name = "Test installation") const;
+
+  // Starts `atrium serve` and waits until /healthz answers. On failure (the process exited, or
+  // it did not answer in time) the error message carries the process output.
+  Status start(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Waits until the process is ready (/readyz 200).
+  bool waitReady(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Sends a signal and waits for the exit; the exit code, or nullopt if it did not exit in time.
+  std::optional<int> stop(int sig = SIGTERM, std::chrono::milliseconds timeout = std::chrono::seconds(15));
+  ChildProcess* process() { return process_.get(); }
+  std::string log() const;
+
+  Result<net::HttpResponse> http(std::string_view method, std::string_view target,
+                                 std::string_view body = {}, const net::Headers& headers = {}) const;
+  // The JSON body of a response (null when empty or not JSON).
+  static nlohmann::json json(const net::HttpResponse& response);
+
+ private:
+  std::filesystem::path dir_;
+  Options options_;
+  std::uint16_t port_;
+  std::unique_ptr<ChildProcess> process_;
+};
+
+}  // namespace atrium::testing
