@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 namespace atrium::config {
 namespace {
 
@@ -130,6 +133,23 @@ TEST(ListenAddressTest, Forms) {
   EXPECT_FALSE(parseListenAddress(":80").ok());
   EXPECT_FALSE(parseListenAddress("host:").ok());
   EXPECT_FALSE(parseListenAddress("host:8x").ok());
+}
+
+}  // namespace
+}  // namespace atrium::config
+
+namespace atrium::config {
+namespace {
+
+TEST(ConfigDocsTest, EveryKeyIsDocumented) {
+  std::ifstream in(std::string(ATRIUM_SOURCE_DIR) + "/docs/configuration.md");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  const std::string docs = buf.str();
+  ASSERT_FALSE(docs.empty());
+  for (const auto& k : documentedKeys()) {
+    EXPECT_NE(docs.find("| `" + std::string(k.key) + "` |"), std::string::npos) << k.key;
+  }
 }
 
 }  // namespace
