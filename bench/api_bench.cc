@@ -98,10 +98,8 @@ void printSample(const char* what, const Sample& s) {
 
 int runBackend(const std::string& backend, const std::string& url, const Settings& s) {
   testing::TempDir tmp("atrium-bench");
-  testing::AtriumNode node(tmp.path() / "node", {.database_url = url, .name = "bench",
-                                                .extra_config = ""});
-  // Info-level logs: the benchmark measures the server, not its debug logging.
-  testing::writeFile(node.configPath(), testing::readFile(node.configPath()) + "");
+  testing::AtriumNode node(tmp.path() / "node", {.database_url = url, .name = "bench"});
+  // Warn-level logs: the benchmark measures the server, not its debug logging.
   {
     auto text = testing::readFile(node.configPath());
     auto pos = text.find("level = \"debug\"");

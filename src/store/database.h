@@ -78,6 +78,9 @@ class Database {
  protected:
   Database(Dialect dialect, std::string display_url, DatabaseOptions options);
   virtual Result<std::unique_ptr<Connection>> connect() = 0;
+  const DatabaseOptions& options() const { return options_; }
+  // Closes the idle connections; a backend's destructor calls it before releasing its resources.
+  void closeIdle();
 
  private:
   friend class PooledConnection;
@@ -95,6 +98,7 @@ class Database {
   std::uint64_t acquire_timeouts_ = 0;
   std::chrono::steady_clock::time_point next_connect_attempt_{};
   std::chrono::milliseconds backoff_{0};
+  std::string last_error_;  // why the last connect failed, for the fail-fast message
   std::atomic<bool> ready_{false};
 };
 
