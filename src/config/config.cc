@@ -49,7 +49,7 @@ std::string defaultNodeName() {
 
 Error badValue(std::string_view key, std::string_view expected, const toml::node& node) {
   std::ostringstream got;
-  got << node;
+  node.visit([&](const auto& n) { got << n; });
   return Error::invalid(fmt::format("configuration key {} (line {}): expected {}, got {}", key,
                                     node.source().begin.line, expected, got.str()),
                         std::string(key));
