@@ -1,0 +1,237 @@
+#include "api/api_server.h"
+
+#include <exception>
+#include <iterator>
+#include <utility>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include "api/errors.h"
+#include "api/query.h"
+#include "api/validation.h"
+#include "common/log.h"
+
+namespace atrium::api {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+
+namespace {
+
+constexpr std::string_view kActorHeader = "X-Atrium-Actor";
+constexpr std::string_view kUnmatchedRoute = "unmatched";
+
+struct RouteDef {
+  std::string_view method;
+  std::string_view pattern;
+  Endpoint endpoint;
+  bool has_body;
+};
+
+// Every route the API serves; the router's ids are indexes into this table.
+constexpr RouteDef kRoutes[] = {
+    {"GET", "/healthz", Endpoint::kHealthz, false},
+    {"GET", "/readyz", Endpoint::kReadyz, false},
+    {"GET", "/metrics", Endpoint::kMetrics, false},
+    {"GET", "/api/v1/installation", Endpoint::kInstallation, false},
+    {"GET", "/api/v1/systems", Endpoint::kListSystems, false},
+    {"POST", "/api/v1/systems", Endpoint::kCreateSystem, true},
+    {"GET", "/api/v1/systems/{id}", Endpoint::kGetSystem, false},
+    {"PATCH", "/api/v1/systems/{id}", Endpoint::kPatchSystem, true},
+    {"DELETE", "/api/v1/systems/{id}", Endpoint::kDeleteSystem, false},
+    {"POST", "/api/v1/systems/{id}/move", Endpoint::kMoveSystem, true},
+    {"GET", "/api/v1/folders", Endpoint::kListFolders, false},
+    {"POST", "/api/v1/folders", Endpoint::kCreateFolder, true},
+    {"GET", "/api/v1/folders/{id}", Endpoint::kGetFolder, false},
+    {"PATCH", "/api/v1/folders/{id}", Endpoint::kPatchFolder, true},
+    {"DELETE", "/api/v1/folders/{id}", Endpoint::kDeleteFolder, false},
+    {"GET", "/api/v1/audit", Endpoint::kAudit, false},
+};
+
+// True for "application/json" with optional parameters ("; charset=utf-8"), any case.
+bool isJsonContentType(std::string_view value) {
+  auto semi = value.find(';');
+  std::string_view type = value.substr(0, semi);
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
+  return boost::beast::iequals(type, "application/json");
+}
+
+}  // namespace
+
+ApiServer::ApiServer(ApiOptions options, store::Store& store, store::Database& db,
+                     const Clock& clock)
+    : options_(std::move(options)), db_(db), clock_(clock), endpoints_(store) {
+  for (std::size_t i = 0; i < std::size(kRoutes); ++i) {
+    router_.add(std::string(kRoutes[i].method), std::string(kRoutes[i].pattern),
+                static_cast<int>(i));
+  }
+}
+
+ApiServer::~ApiServer() { stop(); }
+
+Result<std::uint16_t> ApiServer::start() {
+  if (started_) return Error::internal("API server started twice");
+  started_ = true;
+  checkReadiness();
+  db_pool_ = std::make_unique<asio::thread_pool>(options_.db_threads == 0 ? 1 : options_.db_threads);
+  net::HttpServerOptions http_options;
+  http_options.host = options_.host;
+  http_options.port = options_.port;
+  http_options.threads = options_.network_threads;
+  http_options.max_body_bytes = options_.max_body_bytes;
+  http_options.max_header_bytes = options_.max_header_bytes;
+  http_options.read_timeout = options_.read_timeout;
+  http_ = std::make_unique<net::HttpServer>(std::move(http_options), *this);
+  auto port = http_->start();
+  if (!port.ok()) {
+    db_pool_->join();
+    return port.error();
+  }
+  ready_thread_ = std::thread([this] { readinessLoop(); });
+  return port;
+}
+
+void ApiServer::stop() {
+  if (!started_ || stopped_) return;
+  stopped_ = true;
+  // Requests in progress finish on the database pool and are answered while the server drains.
+  if (http_) http_->stop();
+  if (db_pool_) db_pool_->join();
+  {
+    std::lock_guard lock(ready_mu_);
+    stop_ready_ = true;
+  }
+  ready_cv_.notify_all();
+  if (ready_thread_.joinable()) ready_thread_.join();
+}
+
+void ApiServer::checkReadiness() {
+  Status status = db_.checkWritable();
+  std::lock_guard lock(ready_mu_);
+  bool ready = status.ok();
+  if (!ready) last_db_error_ = status.error();
+  if (ready != was_ready_) {
+    if (ready) {
+      log::info("db.ready", {{"database", db_.displayUrl()}});
+    } else {
+      log::warn("db.not_ready", {{"database", db_.displayUrl()},
+                                 {"code", errorCodeName(status.error().code)},
+                                 {"detail", status.error().message}});
+    }
+    was_ready_ = ready;
+  }
+}
+
+void ApiServer::readinessLoop() {
+  std::unique_lock lock(ready_mu_);
+  while (!stop_ready_) {
+    auto wait = was_ready_ ? options_.ready_check_interval : options_.ready_recheck_interval;
+    if (ready_cv_.wait_for(lock, wait, [this] { return stop_ready_; })) break;
+    lock.unlock();
+    checkReadiness();
+    lock.lock();
+  }
+}
+
+net::Response ApiServer::readyz() const {
+  if (db_.ready()) return jsonResponse(200, R"({"status":"ready"})");
+  Error cause;
+  {
+    std::lock_guard lock(ready_mu_);
+    cause = last_db_error_;
+  }
+  std::string state = cause.code == ErrorCode::kReadOnly ? "read-only" : "unreachable";
+  return errorResponse(Error::unavailable("the database is " + state + ": " + cause.message));
+}
+
+net::Response ApiServer::metrics() const {
+  net::Response res;
+  res.result(200);
+  res.set(http::field::content_type, kPrometheusContentType);
+  res.body() = metrics_.render(db_.stats(), db_.ready(), options_.version);
+  return res;
+}
+
+void ApiServer::handle(net::Request request, const net::RequestInfo& info, net::Respond respond) {
+  auto started = clock_.monotonic();
+  std::string method = request.method() == http::verb::unknown
+                           ? std::string("OTHER")
+                           : std::string(request.method_string());
+  auto answer = [this, started, method, respond = std::move(respond)](const std::string& route,
+                                                                      net::Response res) {
+    double seconds = std::chrono::duration<double>(clock_.monotonic() - started).count();
+    unsigned status = res.result_int();
+    metrics_.observeRequest(method, route, status, seconds);
+    log::debug("http.request", {{"method", method},
+                                {"route", route},
+                                {"status", status},
+                                {"duration_ms", seconds * 1000.0}});
+    respond(std::move(res));
+  };
+
+  auto target = parseTarget(request.target());
+  if (!target.ok()) {
+    answer(std::string(kUnmatchedRoute), errorResponse(target.error()));
+    return;
+  }
+  RouteMatch match = router_.match(request.method_string(), target->path);
+  if (!match.found()) {
+    if (match.methodNotAllowed()) {
+      answer(match.pattern, methodNotAllowed(request.method_string(), target->path, match.allowed));
+    } else {
+      answer(std::string(kUnmatchedRoute),
+             errorResponse(Error::notFound("no such resource: " + jsonQuote(target->path))));
+    }
+    return;
+  }
+  const RouteDef& def = kRoutes[match.id];
+  switch (def.endpoint) {
+    case Endpoint::kHealthz: answer(match.pattern, jsonResponse(200, R"({"status":"ok"})")); return;
+    case Endpoint::kReadyz: answer(match.pattern, readyz()); return;
+    case Endpoint::kMetrics: answer(match.pattern, metrics()); return;
+    default: break;
+  }
+  if (def.has_body) {
+    auto content_type = request[http::field::content_type];
+    if (!isJsonContentType(content_type)) {
+      answer(match.pattern, unsupportedMediaType(content_type));
+      return;
+    }
+  }
+  std::string actor;
+  auto actor_header = request[kActorHeader];
+  if (!actor_header.empty()) {
+    Status valid = validateName(actor_header, kActorHeader);
+    if (!valid.ok()) {
+      answer(match.pattern, errorResponse(valid.error()));
+      return;
+    }
+    actor = std::string(actor_header);
+  } else {
+    actor = "api@" + info.remote_address;
+  }
+
+  ApiCall call;
+  call.endpoint = def.endpoint;
+  call.params = std::move(match.params);
+  call.query = std::move(target->query);
+  call.body = std::move(request.body());
+  call.actor = std::move(actor);
+  asio::post(*db_pool_, [this, call = std::move(call), route = std::move(match.pattern),
+                         answer = std::move(answer)]() mutable {
+    net::Response res;
+    try {
+      res = endpoints_.handle(call);
+    } catch (const std::exception& e) {
+      res = errorResponse(Error::internal(std::string("unexpected exception: ") + e.what()));
+    }
+    answer(route, std::move(res));
+  });
+}
+
+}  // namespace atrium::api

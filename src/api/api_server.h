@@ -1,0 +1,83 @@
+// The REST API: an HttpServer whose handler routes each request, answers health, readiness and
+// metrics on the network thread from cached state, and runs every store call on a dedicated
+// database thread pool. A background checker keeps the database's readiness fresh.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "api/endpoints.h"
+#include "api/metrics.h"
+#include "api/router.h"
+#include "common/clock.h"
+#include "common/result.h"
+#include "net/http_server.h"
+#include "store/database.h"
+#include "store/store.h"
+
+namespace boost::asio {
+class thread_pool;
+}
+
+namespace atrium::api {
+
+struct ApiOptions {
+  std::string host = "127.0.0.1";  // IPv4 or IPv6 literal (brackets allowed) or host name
+  std::uint16_t port = 8080;       // 0: any free port; start() returns the one bound
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t max_header_bytes = 16 * 1024;
+  std::chrono::milliseconds read_timeout{30000};
+  std::size_t network_threads = 2;
+  std::size_t db_threads = 4;
+  // How often the database's writability is checked; faster while it is down.
+  std::chrono::milliseconds ready_check_interval{1000};
+  std::chrono::milliseconds ready_recheck_interval{250};
+  std::string version = "unknown";  // atrium_build_info{version}
+};
+
+class ApiServer final : public net::HttpHandler {
+ public:
+  ApiServer(ApiOptions options, store::Store& store, store::Database& db, const Clock& clock);
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+  ~ApiServer() override;
+
+  // Checks the database once, binds, listens and starts all threads. Returns the bound port.
+  Result<std::uint16_t> start();
+  // Stops accepting, finishes the requests in progress, stops all threads. Idempotent.
+  void stop();
+
+  // net::HttpHandler: runs on a network thread.
+  void handle(net::Request request, const net::RequestInfo& info, net::Respond respond) override;
+
+ private:
+  void readinessLoop();
+  void checkReadiness();
+  net::Response readyz() const;
+  net::Response metrics() const;
+
+  ApiOptions options_;
+  store::Database& db_;
+  const Clock& clock_;
+  Endpoints endpoints_;
+  Router router_;
+  Metrics metrics_;
+  std::unique_ptr<boost::asio::thread_pool> db_pool_;
+  std::unique_ptr<net::HttpServer> http_;
+
+  mutable std::mutex ready_mu_;
+  std::condition_variable ready_cv_;
+  bool stop_ready_ = false;
+  bool was_ready_ = false;
+  Error last_db_error_{ErrorCode::kUnavailable, "not checked yet", {}};
+  std::thread ready_thread_;
+  bool started_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace atrium::api

@@ -1,0 +1,67 @@
+// The REST endpoints that touch the store. Each call blocks on the database: ApiServer runs them
+// on its database thread pool, never on a network thread.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "api/query.h"
+#include "net/http_server.h"
+#include "store/store.h"
+
+namespace atrium::api {
+
+enum class Endpoint {
+  kHealthz,
+  kReadyz,
+  kMetrics,
+  kInstallation,
+  kListSystems,
+  kCreateSystem,
+  kGetSystem,
+  kPatchSystem,
+  kDeleteSystem,
+  kMoveSystem,
+  kListFolders,
+  kCreateFolder,
+  kGetFolder,
+  kPatchFolder,
+  kDeleteFolder,
+  kAudit,
+};
+
+// One routed request, as the endpoints need it.
+struct ApiCall {
+  Endpoint endpoint = Endpoint::kHealthz;
+  std::vector<std::string> params;  // path placeholders in order ({id})
+  QueryParams query;
+  std::string body;
+  std::string actor;  // who, for the audit log
+};
+
+class Endpoints {
+ public:
+  explicit Endpoints(store::Store& store) : store_(store) {}
+
+  // Runs one store-backed endpoint and answers (errors in the API's error shape).
+  net::Response handle(const ApiCall& call);
+
+ private:
+  Result<net::Response> installation();
+  Result<net::Response> listSystems(const ApiCall& call);
+  Result<net::Response> createSystem(const ApiCall& call);
+  Result<net::Response> getSystem(const std::string& id);
+  Result<net::Response> patchSystem(const std::string& id, const ApiCall& call);
+  Result<net::Response> deleteSystem(const std::string& id, const ApiCall& call);
+  Result<net::Response> moveSystem(const std::string& id, const ApiCall& call);
+  Result<net::Response> listFolders(const ApiCall& call);
+  Result<net::Response> createFolder(const ApiCall& call);
+  Result<net::Response> getFolder(const std::string& id);
+  Result<net::Response> patchFolder(const std::string& id, const ApiCall& call);
+  Result<net::Response> deleteFolder(const std::string& id, const ApiCall& call);
+  Result<net::Response> audit(const ApiCall& call);
+
+  store::Store& store_;
+};
+
+}  // namespace atrium::api

@@ -1,0 +1,36 @@
+// One error shape for every failure: {"error":{"code":"conflict","message":"...","field":"name"}}
+// (field only when known), with the HTTP status that the error's code maps to.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "net/http_server.h"
+
+namespace atrium::api {
+
+// The HTTP status for an error code: invalid_argument 400, unauthorized 401, forbidden 403,
+// not_found 404, method_not_allowed 405, conflict 409, payload_too_large 413, internal 500,
+// unavailable and read_only 503, timeout 504.
+unsigned httpStatus(ErrorCode code);
+
+// The JSON body for an error, as sent (internal errors keep their message: see errorResponse).
+std::string errorJson(const Error& error);
+
+// The response for an error. Internal errors are logged with their detail (event http.error)
+// and answered with a generic message; 503s carry Retry-After.
+net::Response errorResponse(const Error& error);
+
+// 405 with the Allow header listing the methods the route accepts.
+net::Response methodNotAllowed(std::string_view method, std::string_view path,
+                               const std::vector<std::string>& allowed);
+
+// 415: a request body that is not application/json.
+net::Response unsupportedMediaType(std::string_view content_type);
+
+// A JSON answer with the given status.
+net::Response jsonResponse(unsigned status, std::string body);
+
+}  // namespace atrium::api

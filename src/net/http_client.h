@@ -1,0 +1,66 @@
+// A small synchronous HTTP/1.1 client on Boost.Beast, for the CLI and the tests. HttpClient opens
+// one connection per request; HttpConnection keeps one connection open across requests
+// (benchmarks, keep-alive tests) and reconnects when the server has closed it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/result.h"
+
+namespace atrium::net {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpResponse {
+  unsigned status = 0;
+  Headers headers;  // in the order received
+  std::string body;
+  bool keep_alive = false;  // the server left the connection open
+
+  // The first header with this name (case-insensitive), if any.
+  std::optional<std::string> header(std::string_view name) const;
+};
+
+inline constexpr std::chrono::milliseconds kDefaultHttpTimeout{10000};
+
+class HttpClient {
+ public:
+  // Sends one request on a new connection and reads the answer. `method` is e.g. "GET";
+  // `host` an IP literal (IPv6 with or without brackets) or a name. Fails with kUnavailable when
+  // the server cannot be reached, kTimeout when the whole exchange takes longer than `timeout`.
+  // A Content-Type of application/json is sent with a non-empty body unless `headers` has one.
+  Result<HttpResponse> request(std::string_view method, const std::string& host,
+                               std::uint16_t port, std::string_view target,
+                               std::string_view body = {}, const Headers& headers = {},
+                               std::chrono::milliseconds timeout = kDefaultHttpTimeout);
+};
+
+class HttpConnection {
+ public:
+  HttpConnection(std::string host, std::uint16_t port,
+                 std::chrono::milliseconds timeout = kDefaultHttpTimeout);
+  HttpConnection(const HttpConnection&) = delete;
+  HttpConnection& operator=(const HttpConnection&) = delete;
+  ~HttpConnection();
+
+  // Sends a request on the open connection (connecting first if needed).
+  Result<HttpResponse> request(std::string_view method, std::string_view target,
+                               std::string_view body = {}, const Headers& headers = {});
+  // How many TCP connections this object has opened so far.
+  std::size_t connects() const;
+  void close();
+
+ private:
+  friend class HttpClient;
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace atrium::net

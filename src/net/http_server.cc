@@ -1,0 +1,340 @@
+#include "net/http_server.h"
+
+#include <array>
+#include <exception>
+#include <optional>
+#include <utility>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <nlohmann/json.hpp>
+
+#include "common/log.h"
+
+namespace atrium::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// After an error answer that closes the connection, how long and how much of the rest of the
+// request we read and discard, so that the client sees the answer instead of a reset.
+constexpr auto kLingerTime = std::chrono::seconds(2);
+constexpr std::size_t kLingerBytes = 8 * 1024 * 1024;
+
+std::string bracketed(const asio::ip::address& a) {
+  return a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
+}
+
+}  // namespace
+
+std::string jsonErrorBody(std::string_view code, std::string_view message, std::string_view field) {
+  nlohmann::json err = {{"code", code}, {"message", message}};
+  if (!field.empty()) err["field"] = field;
+  nlohmann::json body = {{"error", std::move(err)}};
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// One connection. Every member is touched only on the connection's strand.
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(HttpServer& server, tcp::socket socket) : server_(server), stream_(std::move(socket)) {
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) {
+      info_.remote_address = ep.address().to_string();
+      info_.remote_port = ep.port();
+    }
+  }
+  HttpSession(const HttpSession&) = delete;
+  HttpSession& operator=(const HttpSession&) = delete;
+  ~HttpSession() { server_.removeSession(this); }
+
+  void start() {
+    asio::dispatch(stream_.get_executor(),
+                   beast::bind_front_handler(&HttpSession::doRead, shared_from_this()));
+  }
+
+  // On stop: close now unless a request is being answered (that one closes after its answer).
+  void closeIfIdle(bool force) {
+    asio::post(stream_.get_executor(), [self = shared_from_this(), force] {
+      if (!self->busy_ || force) self->closeNow();
+    });
+  }
+
+ private:
+  void doRead() {
+    if (server_.stopping()) {
+      closeNow();
+      return;
+    }
+    parser_.emplace();
+    parser_->body_limit(server_.options_.max_body_bytes);
+    parser_->header_limit(static_cast<std::uint32_t>(server_.options_.max_header_bytes));
+    stream_.expires_after(server_.options_.read_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&HttpSession::onRead, shared_from_this()));
+  }
+
+  void onRead(beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec) {
+      if (ec == http::error::body_limit) {
+        sendErrorAndClose(http::status::payload_too_large, "payload_too_large",
+                          "request body exceeds the limit of " +
+                              std::to_string(server_.options_.max_body_bytes) + " bytes");
+      } else if (ec == http::error::header_limit) {
+        sendErrorAndClose(http::status::request_header_fields_too_large, "payload_too_large",
+                          "request headers exceed the limit of " +
+                              std::to_string(server_.options_.max_header_bytes) + " bytes");
+      } else if (ec.category() == http::make_error_code(http::error::body_limit).category() &&
+                 ec != http::error::end_of_stream && ec != http::error::partial_message) {
+        sendErrorAndClose(http::status::bad_request, "invalid_argument",
+                          "malformed HTTP request: " + ec.message());
+      } else {
+        // end_of_stream, timeout, reset, aborted by stop: nothing to answer.
+        if (ec == beast::error::timeout) {
+          log::debug("http.read_timeout", {{"remote", info_.remote_address}});
+        }
+        closeNow();
+      }
+      return;
+    }
+    Request req = parser_->release();
+    parser_.reset();
+    keep_alive_ = req.keep_alive();
+    version_ = req.version();
+    busy_ = true;
+    stream_.expires_never();
+    auto self = shared_from_this();
+    Respond respond = [self](Response res) {
+      asio::post(self->stream_.get_executor(),
+                 [self, r = std::move(res)]() mutable { self->write(std::move(r)); });
+    };
+    try {
+      server_.handler_.handle(std::move(req), info_, std::move(respond));
+    } catch (const std::exception& e) {
+      log::error("http.error", {{"detail", std::string("handler threw: ") + e.what()}});
+      Response res{http::status::internal_server_error, version_};
+      res.set(http::field::content_type, "application/json");
+      res.body() = jsonErrorBody("internal", "internal error");
+      write(std::move(res));
+    }
+  }
+
+  void write(Response res) {
+    if (closed_) return;
+    busy_ = true;
+    bool keep = keep_alive_ && !server_.stopping() && res.keep_alive();
+    res.version(version_);
+    res.keep_alive(keep);
+    res.set(http::field::server, server_.options_.server_name);
+    res.prepare_payload();
+    res_ = std::make_shared<Response>(std::move(res));
+    stream_.expires_after(server_.options_.write_timeout);
+    http::async_write(stream_, *res_,
+                      beast::bind_front_handler(&HttpSession::onWrite, shared_from_this(), keep));
+  }
+
+  void onWrite(bool keep, beast::error_code ec, std::size_t /*bytes*/) {
+    res_.reset();
+    busy_ = false;
+    if (ec) {
+      closeNow();
+      return;
+    }
+    if (!keep) {
+      lingerClose();
+      return;
+    }
+    doRead();
+  }
+
+  void sendErrorAndClose(http::status status, std::string_view code, const std::string& message) {
+    keep_alive_ = false;
+    Response res{status, version_};
+    res.set(http::field::content_type, "application/json");
+    res.body() = jsonErrorBody(code, message);
+    write(std::move(res));
+  }
+
+  // Half-closes, then reads and discards what the client still sends (up to a limit and a
+  // deadline) so that it reads our answer instead of a connection reset.
+  void lingerClose() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) {
+      closeNow();
+      return;
+    }
+    stream_.expires_after(kLingerTime);
+    drainSome();
+  }
+
+  void drainSome() {
+    stream_.async_read_some(
+        asio::buffer(drain_buf_), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+          self->drained_ += n;
+          if (ec || self->drained_ > kLingerBytes) {
+            self->closeNow();
+            return;
+          }
+          self->drainSome();
+        });
+  }
+
+  void closeNow() {
+    if (closed_) return;
+    closed_ = true;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+  }
+
+  HttpServer& server_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<Response> res_;
+  RequestInfo info_;
+  unsigned version_ = 11;
+  bool keep_alive_ = true;
+  bool busy_ = false;
+  bool closed_ = false;
+  std::array<char, 16 * 1024> drain_buf_{};
+  std::size_t drained_ = 0;
+};
+
+HttpServer::HttpServer(HttpServerOptions options, HttpHandler& handler)
+    : options_(std::move(options)), handler_(handler), acceptor_(asio::make_strand(ioc_)) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+std::string HttpServer::address() const {
+  beast::error_code ec;
+  auto ep = acceptor_.local_endpoint(ec);
+  if (ec) return options_.host + ":" + std::to_string(port_);
+  return bracketed(ep.address()) + ":" + std::to_string(ep.port());
+}
+
+Result<std::uint16_t> HttpServer::start() {
+  if (started_.exchange(true)) return Error::internal("HTTP server started twice");
+  std::string host = options_.host;
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  beast::error_code ec;
+  tcp::endpoint endpoint;
+  auto addr = asio::ip::make_address(host, ec);
+  if (!ec) {
+    endpoint = tcp::endpoint(addr, options_.port);
+  } else {
+    tcp::resolver resolver(ioc_);
+    auto results = resolver.resolve(host, std::to_string(options_.port), ec);
+    if (ec || results.empty()) {
+      return Error::invalid("cannot resolve listen host \"" + host + "\": " + ec.message(),
+                            "host");
+    }
+    endpoint = results.begin()->endpoint();
+  }
+  std::string where = bracketed(endpoint.address()) + ":" + std::to_string(options_.port);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+    return Error::unavailable("cannot listen on " + where + ": " + ec.message());
+  }
+  port_ = acceptor_.local_endpoint(ec).port();
+  log::info("http.listening", {{"address", address()}});
+
+  doAccept();
+  work_guard_.emplace(ioc_.get_executor());
+  std::size_t n = options_.threads == 0 ? 1 : options_.threads;
+  for (std::size_t i = 0; i < n; ++i) {
+    threads_.emplace_back([this] {
+      for (;;) {
+        try {
+          ioc_.run();
+          return;
+        } catch (const std::exception& e) {
+          log::error("http.error", {{"detail", std::string("network thread: ") + e.what()}});
+        }
+      }
+    });
+  }
+  return port_;
+}
+
+void HttpServer::doAccept() {
+  acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+      log::warn("http.accept_failed", {{"detail", ec.message()}});
+    } else if (!stopping()) {
+      auto session = std::make_shared<HttpSession>(*this, std::move(socket));
+      addSession(session);
+      session->start();
+    }
+    if (!stopping() && acceptor_.is_open()) doAccept();
+  });
+}
+
+void HttpServer::addSession(const std::shared_ptr<HttpSession>& session) {
+  std::lock_guard lock(mu_);
+  sessions_[session.get()] = session;
+}
+
+void HttpServer::removeSession(HttpSession* session) {
+  std::lock_guard lock(mu_);
+  sessions_.erase(session);
+  sessions_cv_.notify_all();
+}
+
+void HttpServer::stop() {
+  if (!started_.load() || stopping_.exchange(true)) return;
+  asio::post(acceptor_.get_executor(), [this] {
+    beast::error_code ec;
+    acceptor_.close(ec);
+  });
+  auto closeAll = [this](bool force) {
+    std::vector<std::shared_ptr<HttpSession>> live;
+    {
+      std::lock_guard lock(mu_);
+      for (auto& [ptr, weak] : sessions_) {
+        if (auto s = weak.lock()) live.push_back(std::move(s));
+      }
+    }
+    for (auto& s : live) s->closeIfIdle(force);
+  };
+  closeAll(false);
+  {
+    std::unique_lock lock(mu_);
+    sessions_cv_.wait_for(lock, options_.drain_timeout, [this] { return sessions_.empty(); });
+  }
+  closeAll(true);
+  work_guard_.reset();
+  ioc_.stop();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+  log::info("http.stopped", {{"port", port_}});
+}
+
+}  // namespace atrium::net

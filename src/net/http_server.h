@@ -1,0 +1,113 @@
+// An asynchronous HTTP/1.1 server on Boost.Beast. Network threads only read, parse and hand each
+// request to an HttpHandler; the handler answers through a completion callback that may be called
+// from any thread (typically a database pool), and the server writes the answer on the
+// connection's strand. Keep-alive, per-request body and header limits, a read timeout, graceful
+// stop.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "common/result.h"
+
+namespace atrium::net {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
+// Delivers the answer to one request. Call it exactly once, from any thread.
+using Respond = std::function<void(Response)>;
+
+// What the server knows about a request besides the message itself.
+struct RequestInfo {
+  std::string remote_address;  // IP literal of the peer, IPv6 without brackets
+  std::uint16_t remote_port = 0;
+};
+
+class HttpHandler {
+ public:
+  virtual ~HttpHandler() = default;
+  // Called on a network thread: must not block. Answer now or later through `respond`.
+  virtual void handle(Request request, const RequestInfo& info, Respond respond) = 0;
+};
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";  // IPv4 or IPv6 literal (brackets allowed), or a host name
+  std::uint16_t port = 0;          // 0: any free port (see HttpServer::port())
+  std::size_t threads = 2;
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t max_header_bytes = 16 * 1024;
+  // How long a client may take to send a request (or stay idle between keep-alive requests).
+  std::chrono::milliseconds read_timeout{30000};
+  // How long writing one response may take.
+  std::chrono::milliseconds write_timeout{30000};
+  // How long stop() waits for requests in progress before closing their connections.
+  std::chrono::milliseconds drain_timeout{5000};
+  std::string server_name = "atrium";
+};
+
+class HttpSession;
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, HttpHandler& handler);
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+  ~HttpServer();
+
+  // Binds, listens and starts the network threads. Returns the bound port.
+  Result<std::uint16_t> start();
+  // Stops accepting, closes idle connections, lets requests in progress finish (up to
+  // drain_timeout), then stops the network threads. Idempotent.
+  void stop();
+
+  std::uint16_t port() const { return port_; }
+  // "127.0.0.1:8080" or "[::1]:8080".
+  std::string address() const;
+
+ private:
+  friend class HttpSession;
+  void doAccept();
+  void addSession(const std::shared_ptr<HttpSession>& session);
+  void removeSession(HttpSession* session);
+  bool stopping() const { return stopping_.load(); }
+
+  HttpServerOptions options_;
+  HttpHandler& handler_;
+  // Declared before the io_context: sessions still queued in it unregister on destruction.
+  std::mutex mu_;
+  std::condition_variable sessions_cv_;
+  std::unordered_map<HttpSession*, std::weak_ptr<HttpSession>> sessions_;
+  boost::asio::io_context ioc_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>
+      work_guard_;
+  std::vector<std::thread> threads_;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> started_{false};
+  std::atomic<bool> stopping_{false};
+};
+
+// The JSON error shape every failure uses: {"error":{"code":...,"message":...,"field":...}}
+// (field only when non-empty). Shared with the API so that the server's own answers (413, 400)
+// look like the handlers' ones.
+std::string jsonErrorBody(std::string_view code, std::string_view message,
+                          std::string_view field = {});
+
+}  // namespace atrium::net
