@@ -48,6 +48,12 @@ std::string eventIdempotencyKey(std::string_view sender, const DeviceEvent& even
   appendField(material, sender);
   appendField(material, eventKindName(event.kind));
   appendField(material, std::to_string(index));
+  const SystemIdentity& id = event.identity;
+  for (const std::string* field :
+       {&id.system_name, &id.product, &id.product_type, &id.software_version, &id.serial_number,
+        &id.mac_address, &id.ipv4_address, &id.ipv6_address, &id.h323_id, &id.e164, &id.sip_uri}) {
+    appendField(material, *field);
+  }
   for (const auto& [path, value] : event.values) {
     appendField(material, path);
     appendField(material, value);

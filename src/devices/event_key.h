@@ -11,8 +11,8 @@
 namespace atrium::devices {
 
 // SHA-256 (lower-case hex) over a versioned, length-prefixed encoding of the sender, the event's
-// kind, its position in the document and its path/value pairs (which include the sender's
-// identification). `sender` is whatever the receiver knows of the origin, e.g. the system id taken
+// kind, its position in the document, the sender's identification block and the event's
+// path/value pairs. `sender` is whatever the receiver knows of the origin, e.g. the system id taken
 // from the feedback URL; it keeps identical posts from two systems apart.
 //
 // Limit: a device that posts a document byte-for-byte identical to an earlier one (no call id, no

@@ -228,6 +228,10 @@ std::string joinXmlPath(const std::vector<PathSegment>& segments) {
 Status addXmlPath(pugi::xml_node root, std::string_view path, std::string_view value) {
   auto segments = splitXmlPath(path);
   if (!segments.ok()) return segments.error();
+  // The inverse of flattenXml's "<path>/ghost" = "True": an element marked as gone.
+  bool ghost = segments->size() > 1 && segments->back().name == "ghost" &&
+               segments->back().item == 0 && value == "True";
+  if (ghost) segments->pop_back();
   pugi::xml_node node = root;
   for (const PathSegment& s : *segments) {
     pugi::xml_node found;
@@ -243,6 +247,10 @@ Status addXmlPath(pugi::xml_node root, std::string_view path, std::string_view v
       if (s.item > 0) found.append_attribute("item").set_value(s.item);
     }
     node = found;
+  }
+  if (ghost) {
+    if (!node.attribute("ghost")) node.append_attribute("ghost").set_value("True");
+    return okStatus();
   }
   node.text().set(std::string(value).c_str());
   return okStatus();

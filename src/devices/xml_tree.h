@@ -66,7 +66,8 @@ int itemNumber(pugi::xml_node node);
 Result<std::vector<PathValue>> flattenXml(pugi::xml_node node, const XmlLimits& limits = {});
 
 // Adds the element chain for `path` under `root` (reusing existing elements with the same local
-// name and item) and sets the last element's text. Invalid paths are an invalid-argument error.
+// name and item) and sets the last element's text; "<path>/ghost" = "True" marks the element
+// ghost="True" instead. Invalid paths are an invalid-argument error.
 Status addXmlPath(pugi::xml_node root, std::string_view path, std::string_view value);
 
 // One path segment: "Proxy[2]" -> {"Proxy", 2}; item 0 when there is no index.
