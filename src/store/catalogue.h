@@ -31,9 +31,9 @@ struct Catalogue {
   std::string_view insert_folder;     // $1 id, $2 name, $3 parent_id, $4 created_at, $5 updated_at
   std::string_view select_folder;     // $1 id
   std::string_view select_folders;
-  std::string_view update_folder;  // $1 id, $2 name, $3 parent_id, $4 updated_at
-  std::string_view delete_folder;  // $1 id
-  std::string_view count_child_folders;  // $1 id
+  std::string_view update_folder;         // $1 id, $2 name, $3 parent_id, $4 updated_at
+  std::string_view delete_folder;         // $1 id
+  std::string_view count_child_folders;   // $1 id
   std::string_view count_folder_systems;  // $1 id
   // $1 start folder, $2 candidate: count of rows where $2 is $1 or one of its ancestors.
   std::string_view folder_is_self_or_ancestor;

@@ -27,11 +27,12 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& url, Databas
     return openPostgresDatabase(url, std::move(options));
   }
   return Error::invalid(
-      fmt::format("unrecognised database URL \"{}\": expected sqlite:PATH, sqlite:///ABSOLUTE/PATH, "
-                  "postgresql://USER@HOST[:PORT]/DB (or postgres://...), or a PostgreSQL key=value "
-                  "connection string such as \"host=db1,db2 dbname=atrium "
-                  "target_session_attrs=read-write\"",
-                  url.find("://") == std::string::npos ? url : redactPostgresUrl(url)),
+      fmt::format(
+          "unrecognised database URL \"{}\": expected sqlite:PATH, sqlite:///ABSOLUTE/PATH, "
+          "postgresql://USER@HOST[:PORT]/DB (or postgres://...), or a PostgreSQL key=value "
+          "connection string such as \"host=db1,db2 dbname=atrium "
+          "target_session_attrs=read-write\"",
+          url.find("://") == std::string::npos ? url : redactPostgresUrl(url)),
       "url");
 }
 
@@ -97,9 +98,9 @@ Result<PooledConnection> Database::acquire() {
     if (cv_.wait_until(lk, deadline) == std::cv_status::timeout && idle_.empty() &&
         open_ >= options_.pool_size) {
       ++acquire_timeouts_;
-      return Error::unavailable(fmt::format(
-          "no free database connection within {} ms (all {} in use)",
-          options_.acquire_timeout.count(), options_.pool_size));
+      return Error::unavailable(
+          fmt::format("no free database connection within {} ms (all {} in use)",
+                      options_.acquire_timeout.count(), options_.pool_size));
     }
   }
 }

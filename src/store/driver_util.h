@@ -21,7 +21,8 @@ inline std::string fieldFromConstraintName(std::string_view name) {
 
 // Removes trailing newlines and spaces from a driver's message.
 inline std::string trimMessage(std::string_view s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r'))
+    s.remove_suffix(1);
   return std::string(s);
 }
 

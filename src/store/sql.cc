@@ -14,8 +14,10 @@ const std::string kEmpty;
 
 std::string_view dialectName(Dialect d) {
   switch (d) {
-    case Dialect::kSqlite: return "sqlite";
-    case Dialect::kPostgres: return "postgres";
+    case Dialect::kSqlite:
+      return "sqlite";
+    case Dialect::kPostgres:
+      return "postgres";
   }
   return "unknown";
 }

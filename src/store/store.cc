@@ -1,10 +1,10 @@
 #include "store/store.h"
 
-#include <array>
-#include <string_view>
-
 #include <fmt/format.h>
+
+#include <array>
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "common/ids.h"
 #include "common/log.h"
@@ -24,9 +24,7 @@ TimePoint fromMs(std::int64_t ms) { return TimePoint(std::chrono::milliseconds(m
 // later read returns.
 TimePoint truncateMs(TimePoint t) { return fromMs(toMs(t)); }
 
-Value optText(const std::optional<std::string>& s) {
-  return s ? Value(*s) : Value(nullptr);
-}
+Value optText(const std::optional<std::string>& s) { return s ? Value(*s) : Value(nullptr); }
 json optJson(const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); }
 
 // The sort keys a caller may choose; only these names ever reach the SQL text.
@@ -252,8 +250,9 @@ Result<int> Store::migrate() {
     auto version = readVersion(conn, cat);
     if (!version.ok()) return version.error();
     if (*version > latest) {
-      return Error::conflict(fmt::format(
-          "schema version {} is newer than this build knows ({}); upgrade Atrium", *version, latest));
+      return Error::conflict(
+          fmt::format("schema version {} is newer than this build knows ({}); upgrade Atrium",
+                      *version, latest));
     }
     if (*version == latest) {
       ATRIUM_TRY(tx.commit());
@@ -275,13 +274,13 @@ Status Store::checkSchema() {
   const int latest = latestSchemaVersion();
   if (*version == latest) return okStatus();
   if (*version == 0) {
-    return Error::conflict(fmt::format(
-        "the database {} has no Atrium schema; run `atrium init`", db_.displayUrl()));
+    return Error::conflict(
+        fmt::format("the database {} has no Atrium schema; run `atrium init`", db_.displayUrl()));
   }
   if (*version < latest) {
-    return Error::conflict(fmt::format(
-        "schema version {} is older than this build's {}; run `atrium db migrate`", *version,
-        latest));
+    return Error::conflict(
+        fmt::format("schema version {} is older than this build's {}; run `atrium db migrate`",
+                    *version, latest));
   }
   return Error::conflict(fmt::format(
       "schema version {} is newer than this build knows ({}); upgrade Atrium", *version, latest));
@@ -323,7 +322,8 @@ Result<Installation> Store::installation() {
   if (!pooled.ok()) return pooled.error();
   auto r = (**pooled).query(cat.select_installation);
   if (!r.ok()) return r.error();
-  if (r->empty()) return Error::notFound("the database holds no installation yet; run `atrium init`");
+  if (r->empty())
+    return Error::notFound("the database holds no installation yet; run `atrium init`");
   Installation inst;
   inst.id = r->text(0, 0);
   inst.name = r->text(0, 1);
@@ -353,8 +353,8 @@ Result<Folder> Store::createFolder(const std::string& name,
   auto r = conn.query(cat.insert_folder, Params{f.id, f.name, optText(f.parent_id),
                                                 toMs(f.created_at), toMs(f.updated_at)});
   if (!r.ok()) return r.error();
-  ATRIUM_TRY(writeAudit(conn, cat, f.created_at, actor, "create", "folder", f.id, nullptr,
-                        folderJson(f)));
+  ATRIUM_TRY(
+      writeAudit(conn, cat, f.created_at, actor, "create", "folder", f.id, nullptr, folderJson(f)));
   ATRIUM_TRY(tx.commit());
   return f;
 }
@@ -492,14 +492,14 @@ Result<Page<System>> Store::listSystems(const SystemFilter& filter) {
   std::string list_sql(cat.list_systems);
   list_sql.replace(list_sql.find("{order_by}"), std::string_view("{order_by}").size(), order_by);
 
-  Params params{filter.family ? Value(*filter.family) : Value(nullptr),
-                filter.folder_id ? Value(*filter.folder_id) : Value(nullptr),
-                filter.unfiled,
-                filter.status ? Value(*filter.status) : Value(nullptr),
-                filter.connectivity ? Value(*filter.connectivity) : Value(nullptr),
-                filter.name_contains ? Value("%" + escapeLike(*filter.name_contains) + "%")
-                                     : Value(nullptr),
-                filter.address ? Value(*filter.address) : Value(nullptr)};
+  Params params{
+      filter.family ? Value(*filter.family) : Value(nullptr),
+      filter.folder_id ? Value(*filter.folder_id) : Value(nullptr),
+      filter.unfiled,
+      filter.status ? Value(*filter.status) : Value(nullptr),
+      filter.connectivity ? Value(*filter.connectivity) : Value(nullptr),
+      filter.name_contains ? Value("%" + escapeLike(*filter.name_contains) + "%") : Value(nullptr),
+      filter.address ? Value(*filter.address) : Value(nullptr)};
 
   auto pooled = db_.acquire();
   if (!pooled.ok()) return pooled.error();
@@ -552,8 +552,8 @@ Result<System> Store::updateSystem(const std::string& id, const SystemPatch& pat
   next.updated_at = truncateMs(clock_.now());
   auto r = conn.query(cat.update_system, systemParams(next));
   if (!r.ok()) return r.error();
-  ATRIUM_TRY(writeAudit(conn, cat, next.updated_at, actor, "update", "system", id, old_part,
-                        new_part));
+  ATRIUM_TRY(
+      writeAudit(conn, cat, next.updated_at, actor, "update", "system", id, old_part, new_part));
   ATRIUM_TRY(tx.commit());
   return next;
 }

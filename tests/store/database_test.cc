@@ -1,5 +1,8 @@
 // The Database: backend choice by URL, the SQLite process lock, the pool, and behaviour when
 // PostgreSQL is a replica or goes away and comes back. Uses real PostgreSQL servers.
+#include "store/database.h"
+
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -7,11 +10,8 @@
 #include <filesystem>
 #include <thread>
 
-#include <fmt/format.h>
-
 #include "common/clock.h"
 #include "common/ids.h"
-#include "store/database.h"
 #include "store/postgres/pg_database.h"
 #include "store/store.h"
 #include "support/pg_cluster.h"
@@ -43,9 +43,9 @@ SharedPostgres& sharedPostgres() {
   return shared;
 }
 
-#define REQUIRE_POSTGRES()                                                             \
-  ASSERT_TRUE(sharedPostgres().cluster) << "PostgreSQL could not be started: " \
-                                        << sharedPostgres().error
+#define REQUIRE_POSTGRES()              \
+  ASSERT_TRUE(sharedPostgres().cluster) \
+      << "PostgreSQL could not be started: " << sharedPostgres().error
 
 class TempDir {
  public:
@@ -111,7 +111,8 @@ TEST(DatabaseUrl, PostgresPasswordIsRedacted) {
             "host=db1,db2 password=*** dbname=atrium");
   EXPECT_EQ(redactPostgresUrl("postgresql://atrium@db1/atrium"), "postgresql://atrium@db1/atrium");
 
-  auto db = Database::open("postgresql://atrium:s3cret@db1:5432,db2:5432/atrium?target_session_attrs=read-write");
+  auto db = Database::open(
+      "postgresql://atrium:s3cret@db1:5432,db2:5432/atrium?target_session_attrs=read-write");
   ASSERT_TRUE(db.ok()) << db.error().message;
   EXPECT_EQ((*db)->dialect(), Dialect::kPostgres);
   EXPECT_EQ((*db)->displayUrl().find("s3cret"), std::string::npos);
@@ -198,8 +199,8 @@ TEST(PostgresDatabase, PasswordUrlAndKeyValueFormsConnect) {
   EXPECT_TRUE(s.ok()) << s.error().message;
   EXPECT_TRUE((*with_password)->ready());
 
-  auto kv = Database::open(fmt::format("host=127.0.0.1 port={} user=atrium password={} dbname=atrium",
-                                       pg.port(), pg.password()));
+  auto kv = Database::open(fmt::format(
+      "host=127.0.0.1 port={} user=atrium password={} dbname=atrium", pg.port(), pg.password()));
   ASSERT_TRUE(kv.ok()) << kv.error().message;
   EXPECT_EQ((*kv)->displayUrl().find(pg.password()), std::string::npos);
   s = (*kv)->checkWritable();

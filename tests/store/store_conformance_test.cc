@@ -1,12 +1,11 @@
 // The store's behaviour, written once and run on SQLite and on a real PostgreSQL.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <filesystem>
-#include <set>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "common/clock.h"
 #include "common/ids.h"
@@ -114,7 +113,8 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
     return page.ok() ? page->items : std::vector<AuditEntry>{};
   }
 
-  FakeClock clock_{std::chrono::system_clock::time_point(std::chrono::milliseconds(1'700'000'000'000))};
+  FakeClock clock_{
+      std::chrono::system_clock::time_point(std::chrono::milliseconds(1'700'000'000'000))};
   fs::path dir_;
   std::string db_name_;
   std::string url_;
@@ -144,21 +144,24 @@ TEST_P(StoreTest, CatalogueMigrationsMatchAcrossDialects) {
 TEST_P(StoreTest, CheckSchemaExplainsWhatToDo) {
   auto empty = store_->checkSchema();
   ASSERT_FALSE(empty.ok());
-  EXPECT_NE(empty.error().message.find("has no Atrium schema; run `atrium init`"), std::string::npos)
+  EXPECT_NE(empty.error().message.find("has no Atrium schema; run `atrium init`"),
+            std::string::npos)
       << empty.error().message;
 
   migrate();
   {
     auto conn = db_->acquire();
     ASSERT_TRUE(conn.ok());
-    auto r = (**conn).query("INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)",
-                            std::vector<Value>{std::int64_t{latestSchemaVersion() + 1}, std::int64_t{0}});
+    auto r = (**conn).query(
+        "INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)",
+        std::vector<Value>{std::int64_t{latestSchemaVersion() + 1}, std::int64_t{0}});
     ASSERT_TRUE(r.ok()) << r.error().message;
   }
   auto newer = store_->checkSchema();
   ASSERT_FALSE(newer.ok());
-  EXPECT_NE(newer.error().message.find(fmt::format("schema version {} is newer than this build knows ({}); upgrade Atrium",
-                                                   latestSchemaVersion() + 1, latestSchemaVersion())),
+  EXPECT_NE(newer.error().message.find(
+                fmt::format("schema version {} is newer than this build knows ({}); upgrade Atrium",
+                            latestSchemaVersion() + 1, latestSchemaVersion())),
             std::string::npos)
       << newer.error().message;
   auto refused = store_->migrate();
@@ -171,7 +174,8 @@ TEST_P(StoreTest, CheckSchemaExplainsWhatToDo) {
     ASSERT_TRUE(conn.ok());
     // Pretend the database is at an older version than this build.
     ASSERT_TRUE((**conn).query("DELETE FROM schema_version").ok());
-    ASSERT_TRUE((**conn).query("INSERT INTO schema_version (version, applied_at) VALUES (0, 0)").ok());
+    ASSERT_TRUE(
+        (**conn).query("INSERT INTO schema_version (version, applied_at) VALUES (0, 0)").ok());
   }
   if (latestSchemaVersion() > 1) {
     auto older = store_->checkSchema();
@@ -380,12 +384,11 @@ TEST_P(StoreTest, SystemCrud) {
   EXPECT_EQ(audit[1].at, created->created_at + std::chrono::seconds(30));
   const json old_value = json::parse(audit[1].old_value);
   const json new_value = json::parse(audit[1].new_value);
-  EXPECT_EQ(old_value,
-            json({{"name", "Boardroom"},
-                  {"folder_id", folder->id},
-                  {"serial_number", "FTT1234"},
-                  {"password", "***"},
-                  {"addresses", {"10.0.0.7", "boardroom.example.com"}}}));
+  EXPECT_EQ(old_value, json({{"name", "Boardroom"},
+                             {"folder_id", folder->id},
+                             {"serial_number", "FTT1234"},
+                             {"password", "***"},
+                             {"addresses", {"10.0.0.7", "boardroom.example.com"}}}));
   EXPECT_EQ(new_value, json({{"name", "Boardroom 2"},
                              {"folder_id", nullptr},
                              {"serial_number", nullptr},
@@ -547,20 +550,25 @@ TEST_P(StoreTest, SortingAndPaging) {
     clock_.advance(std::chrono::seconds(1));
   }
   SystemFilter by_name;
-  EXPECT_EQ(names(by_name), (std::vector<std::string>{"Alpha", "Bravo", "charlie", "delta", "echo"}));
+  EXPECT_EQ(names(by_name),
+            (std::vector<std::string>{"Alpha", "Bravo", "charlie", "delta", "echo"}));
   by_name.order = SortOrder::kDescending;
-  EXPECT_EQ(names(by_name), (std::vector<std::string>{"echo", "delta", "charlie", "Bravo", "Alpha"}));
+  EXPECT_EQ(names(by_name),
+            (std::vector<std::string>{"echo", "delta", "charlie", "Bravo", "Alpha"}));
 
   SystemFilter by_model;
   by_model.sort = "model";
-  EXPECT_EQ(names(by_model), (std::vector<std::string>{"Bravo", "Alpha", "delta", "charlie", "echo"}));
+  EXPECT_EQ(names(by_model),
+            (std::vector<std::string>{"Bravo", "Alpha", "delta", "charlie", "echo"}));
 
   SystemFilter by_created;
   by_created.sort = "created_at";
   by_created.order = SortOrder::kDescending;
-  EXPECT_EQ(names(by_created), (std::vector<std::string>{"echo", "Bravo", "charlie", "Alpha", "delta"}));
+  EXPECT_EQ(names(by_created),
+            (std::vector<std::string>{"echo", "Bravo", "charlie", "Alpha", "delta"}));
   by_created.order = SortOrder::kAscending;
-  EXPECT_EQ(names(by_created), (std::vector<std::string>{"delta", "Alpha", "charlie", "Bravo", "echo"}));
+  EXPECT_EQ(names(by_created),
+            (std::vector<std::string>{"delta", "Alpha", "charlie", "Bravo", "echo"}));
 
   SystemFilter page;
   page.limit = 2;
@@ -604,9 +612,11 @@ TEST_P(StoreTest, ConflictsFromTheDriverNameTheColumn) {
   migrate();
   auto conn = db_->acquire();
   ASSERT_TRUE(conn.ok());
-  std::vector<Value> p{std::string("a"), std::string("x"), nullptr, std::int64_t{1}, std::int64_t{1}};
+  std::vector<Value> p{std::string("a"), std::string("x"), nullptr, std::int64_t{1},
+                       std::int64_t{1}};
   const std::string insert =
-      "INSERT INTO folders (id, name, parent_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)";
+      "INSERT INTO folders (id, name, parent_id, created_at, updated_at) VALUES ($1, $2, $3, $4, "
+      "$5)";
   ASSERT_TRUE((**conn).query(insert, p).ok());
   p[0] = std::string("b");
   auto dup = (**conn).query(insert, p);

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <grp.h>
 #include <libpq-fe.h>
 #include <netinet/in.h>
@@ -16,8 +17,6 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
-
-#include <fmt/format.h>
 
 namespace atrium::testing {
 namespace {
@@ -154,8 +153,8 @@ Status PgCluster::run(const std::vector<std::string>& argv) {
     if (errno != EINTR) return Error::internal(fmt::format("waitpid: {}", std::strerror(errno)));
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return Error::internal(fmt::format("`{}` failed (status {}):\n{}", argv[0], status,
-                                       tail(readFile(out_path))));
+    return Error::internal(
+        fmt::format("`{}` failed (status {}):\n{}", argv[0], status, tail(readFile(out_path))));
   }
   return okStatus();
 }

@@ -15,7 +15,7 @@ namespace atrium::testing {
 
 struct PgClusterOptions {
   std::string bin_dir = "/usr/lib/postgresql/15/bin";
-  std::string superuser = "atrium";            // trust auth, but it has this password too
+  std::string superuser = "atrium";  // trust auth, but it has this password too
   std::string password = "atrium-test-secret";
   std::chrono::milliseconds start_timeout{60000};
 };

@@ -1,13 +1,12 @@
 #include "store/postgres/pg_database.h"
 
+#include <fmt/format.h>
 #include <libpq-fe.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <string_view>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "common/log.h"
 #include "store/driver_util.h"
@@ -67,10 +66,11 @@ class PgConnection final : public Connection {
     values.reserve(params.size());
     for (const Value& v : params) {
       storage.push_back(toText(v));
-      values.push_back(std::holds_alternative<std::nullptr_t>(v) ? nullptr : storage.back().c_str());
+      values.push_back(std::holds_alternative<std::nullptr_t>(v) ? nullptr
+                                                                 : storage.back().c_str());
     }
-    PgResultPtr res(PQexecParams(conn_.get(), text.c_str(), static_cast<int>(params.size()), nullptr,
-                                 values.data(), nullptr, nullptr, 0));
+    PgResultPtr res(PQexecParams(conn_.get(), text.c_str(), static_cast<int>(params.size()),
+                                 nullptr, values.data(), nullptr, nullptr, 0));
     auto status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return failure(res.get());
     Rows rows;
@@ -131,8 +131,8 @@ class PgConnection final : public Connection {
       return Error::conflict(msg, constraint ? fieldFromConstraintName(constraint) : std::string());
     }
     if (state == "23503") {
-      return Error::conflict("the change refers to a row that does not exist or is still referenced (" +
-                             msg + ")");
+      return Error::conflict(
+          "the change refers to a row that does not exist or is still referenced (" + msg + ")");
     }
     if (state == "25006") return Error{ErrorCode::kReadOnly, msg, {}};
     return Error::internal("PostgreSQL: " + msg);
@@ -218,8 +218,8 @@ Result<std::unique_ptr<Database>> openPostgresDatabase(const std::string& url,
   if (!parsed) {
     std::string why = err ? trimMessage(err) : "out of memory";
     if (err) PQfreemem(err);
-    return Error::invalid(fmt::format("bad PostgreSQL connection string {}: {}",
-                                      redactPostgresUrl(url), why));
+    return Error::invalid(
+        fmt::format("bad PostgreSQL connection string {}: {}", redactPostgresUrl(url), why));
   }
   std::vector<std::pair<std::string, std::string>> params;
   bool has_timeout = false;

@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_database.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sqlite3.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -10,8 +11,6 @@
 #include <cstring>
 #include <filesystem>
 #include <string_view>
-
-#include <fmt/format.h>
 
 #include "store/driver_util.h"
 
@@ -68,8 +67,8 @@ Error sqliteError(sqlite3* db, int rc) {
       return Error::conflict(msg, field);
     }
     case SQLITE_CONSTRAINT_FOREIGNKEY:
-      return Error::conflict("the change refers to a row that does not exist or is still referenced (" +
-                             msg + ")");
+      return Error::conflict(
+          "the change refers to a row that does not exist or is still referenced (" + msg + ")");
     case SQLITE_READONLY:
     case SQLITE_READONLY_DBMOVED:
     case SQLITE_READONLY_DIRECTORY:
@@ -127,7 +126,8 @@ class SqliteConnection final : public Connection {
           row.emplace_back(std::nullopt);
         } else {
           const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt.get(), c));
-          row.emplace_back(std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt.get(), c))));
+          row.emplace_back(
+              std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt.get(), c))));
         }
       }
     }
@@ -166,7 +166,8 @@ class SqliteConnection final : public Connection {
           } else if constexpr (std::is_same_v<T, double>) {
             return sqlite3_bind_double(stmt, idx, x);
           } else if constexpr (std::is_same_v<T, std::string>) {
-            return sqlite3_bind_text64(stmt, idx, x.data(), x.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+            return sqlite3_bind_text64(stmt, idx, x.data(), x.size(), SQLITE_TRANSIENT,
+                                       SQLITE_UTF8);
           } else {
             return sqlite3_bind_int(stmt, idx, x ? 1 : 0);
           }
@@ -212,7 +213,8 @@ class SqliteDatabase final : public Database {
  protected:
   Result<std::unique_ptr<Connection>> connect() override {
     sqlite3* raw = nullptr;
-    int rc = sqlite3_open_v2(path_.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    int rc =
+        sqlite3_open_v2(path_.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
     SqlitePtr db(raw);
     if (rc != SQLITE_OK) {
       return Error::unavailable(fmt::format("cannot open the SQLite database {}: {}", path_,
@@ -221,12 +223,12 @@ class SqliteDatabase final : public Database {
     sqlite3_extended_result_codes(db.get(), 1);
     sqlite3_busy_timeout(db.get(), static_cast<int>(busy_timeout_.count()));
     auto conn = std::make_unique<SqliteConnection>(std::move(db));
-    for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON",
-                               "PRAGMA synchronous=NORMAL"}) {
+    for (const char* pragma :
+         {"PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA synchronous=NORMAL"}) {
       auto r = conn->query(pragma, {});
       if (!r.ok()) {
-        return Error::unavailable(fmt::format("cannot set up the SQLite database {}: {}", path_,
-                                              r.error().message));
+        return Error::unavailable(
+            fmt::format("cannot set up the SQLite database {}: {}", path_, r.error().message));
       }
     }
     return std::unique_ptr<Connection>(std::move(conn));
@@ -252,8 +254,9 @@ Result<std::unique_ptr<Database>> openSqliteDatabase(const std::string& url,
   if (rest.starts_with("sqlite://")) {
     rest.remove_prefix(9);
     if (!rest.starts_with("/")) {
-      return Error::invalid("a sqlite:// URL needs an absolute path (sqlite:///var/lib/atrium/atrium.db); "
-                            "use sqlite:PATH for a relative one");
+      return Error::invalid(
+          "a sqlite:// URL needs an absolute path (sqlite:///var/lib/atrium/atrium.db); "
+          "use sqlite:PATH for a relative one");
     }
   } else if (rest.starts_with("sqlite:")) {
     rest.remove_prefix(7);
@@ -266,25 +269,27 @@ Result<std::unique_ptr<Database>> openSqliteDatabase(const std::string& url,
   path = path.lexically_normal();
   fs::path dir = path.parent_path();
   if (!fs::is_directory(dir, ec)) {
-    return Error::invalid(fmt::format(
-        "the directory {} of the SQLite database {} does not exist; create it first", dir.string(),
-        path.string()));
+    return Error::invalid(
+        fmt::format("the directory {} of the SQLite database {} does not exist; create it first",
+                    dir.string(), path.string()));
   }
   if (fs::is_directory(path, ec)) {
     return Error::invalid(fmt::format("the SQLite database path {} is a directory", path.string()));
   }
   std::string lock_path = path.string() + ".lock";
-  auto lock = std::make_unique<UniqueFd>(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  auto lock =
+      std::make_unique<UniqueFd>(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
   if (lock->get() < 0) {
-    return Error::invalid(fmt::format("cannot create the lock file {}: {}", lock_path,
-                                      std::strerror(errno)));
+    return Error::invalid(
+        fmt::format("cannot create the lock file {}: {}", lock_path, std::strerror(errno)));
   }
   if (::flock(lock->get(), LOCK_EX | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK) {
-      return Error::conflict(fmt::format(
-          "the SQLite database {} is in use by another Atrium process (lock {} held); SQLite serves "
-          "one server only — running several servers needs PostgreSQL",
-          path.string(), lock_path));
+      return Error::conflict(
+          fmt::format("the SQLite database {} is in use by another Atrium process (lock {} held); "
+                      "SQLite serves "
+                      "one server only — running several servers needs PostgreSQL",
+                      path.string(), lock_path));
     }
     return Error::internal(fmt::format("cannot lock {}: {}", lock_path, std::strerror(errno)));
   }
