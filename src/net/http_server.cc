@@ -245,6 +245,7 @@ Result<std::uint16_t> HttpServer::start() {
     tcp::resolver resolver(ioc_);
     auto results = resolver.resolve(host, std::to_string(options_.port), ec);
     if (ec || results.empty()) {
+      started_ = false;
       return Error::invalid("cannot resolve listen host \"" + host + "\": " + ec.message(),
                             "host");
     }
@@ -258,6 +259,7 @@ Result<std::uint16_t> HttpServer::start() {
   if (ec) {
     beast::error_code ignored;
     acceptor_.close(ignored);
+    started_ = false;
     return Error::unavailable("cannot listen on " + where + ": " + ec.message());
   }
   port_ = acceptor_.local_endpoint(ec).port();
