@@ -6,8 +6,10 @@
 namespace atrium::devices {
 namespace {
 
+// ASCII letters and '_', and any byte of a multi-byte UTF-8 character (as pugixml accepts them).
 bool isNameStart(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' ||
+         static_cast<unsigned char>(c) >= 0x80;
 }
 
 bool isNameChar(char c) {
@@ -116,7 +118,8 @@ Result<XmlDocument> XmlDocument::parse(std::string_view text, std::string_view w
 std::string_view localName(pugi::xml_node node) {
   std::string_view name = node.name();
   std::size_t colon = name.rfind(':');
-  return colon == std::string_view::npos ? name : name.substr(colon + 1);
+  if (colon == std::string_view::npos || colon + 1 == name.size()) return name;
+  return name.substr(colon + 1);
 }
 
 pugi::xml_node childNamed(pugi::xml_node node, std::string_view local) {

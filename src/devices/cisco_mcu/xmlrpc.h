@@ -99,7 +99,7 @@ struct MethodResponse {
 };
 
 struct XmlRpcLimits {
-  XmlLimits xml{.max_bytes = 16u << 20, .max_depth = 160};
+  XmlLimits xml{.max_bytes = 8u << 20, .max_depth = 160};
   int max_value_depth = 32;  // arrays and structs nested in each other
 };
 

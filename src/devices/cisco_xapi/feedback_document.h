@@ -11,6 +11,14 @@
 
 namespace atrium::devices::cisco_xapi {
 
+// Real posts are a few kilobytes; anything over 1 MiB is refused before parsing.
+inline XmlLimits feedbackLimits() {
+  XmlLimits limits;
+  limits.max_bytes = 1u << 20;
+  limits.max_nodes = 50'000;
+  return limits;
+}
+
 // One post may carry several events (one per child of the root other than Identification):
 //   <Event><CallSuccessful>     -> call-connected (call id, protocol, direction, remote URI, rate)
 //   <Event><CallDisconnect>     -> call-disconnected (cause value/string, duration, call id)
@@ -24,6 +32,6 @@ namespace atrium::devices::cisco_xapi {
 // content (see event_key.h). Namespaces on the root (TC software) are ignored. Malformed or
 // unknown documents are errors.
 Result<std::vector<DeviceEvent>> parseFeedbackXml(std::string_view body, std::string_view sender,
-                                                  const XmlLimits& limits = {});
+                                                  const XmlLimits& limits = feedbackLimits());
 
 }  // namespace atrium::devices::cisco_xapi
