@@ -8,16 +8,27 @@ namespace atrium::api {
 
 using nlohmann::json;
 
+namespace {
+
+std::string withoutExceptionId(std::string_view what) {
+  auto pos = what.find("] ");
+  return std::string(pos == std::string_view::npos ? what : what.substr(pos + 2));
+}
+
+}  // namespace
+
 Result<json> parseJsonObject(std::string_view body, std::string_view what) {
   json value;
   try {
     value = json::parse(body.begin(), body.end());
   } catch (const json::parse_error& e) {
     // e.what() is "[json.exception.parse_error.101] parse error at line 1, column 2: ...".
-    std::string detail = e.what();
-    auto pos = detail.find("] ");
-    if (pos != std::string::npos) detail = detail.substr(pos + 2);
-    return Error::invalid("malformed JSON in the " + std::string(what) + " body: " + detail);
+    return Error::invalid("malformed JSON in the " + std::string(what) +
+                          " body: " + withoutExceptionId(e.what()));
+  } catch (const json::out_of_range& e) {
+    // A number too large for a double: "[json.exception.out_of_range.406] number overflow ...".
+    return Error::invalid("malformed JSON in the " + std::string(what) +
+                          " body: " + withoutExceptionId(e.what()));
   }
   if (!value.is_object()) {
     return Error::invalid("the " + std::string(what) + " body must be a JSON object, not " +

@@ -171,6 +171,12 @@ TEST(ApiValidationTest, MalformedAndNonObjectBodies) {
   ASSERT_FALSE(null.ok());
   EXPECT_NE(null.error().message.find("not null"), std::string::npos);
 
+  // Found by fuzzing: a number beyond double's range is a parse error, not an exception.
+  auto overflow = parseSystemCreate(R"({"name":4e664})");
+  ASSERT_FALSE(overflow.ok());
+  EXPECT_NE(overflow.error().message.find("number overflow"), std::string::npos)
+      << overflow.error().message;
+
   auto bad_utf8 = parseSystemCreate("{\"name\":\"\xff\"}");
   ASSERT_FALSE(bad_utf8.ok());
   EXPECT_EQ(bad_utf8.error().code, ErrorCode::kInvalidArgument);
