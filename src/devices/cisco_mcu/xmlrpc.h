@@ -38,15 +38,16 @@ class XmlRpcValue {
   enum class Type { kNil, kInt, kBool, kString, kDouble, kDateTime, kBase64, kArray, kStruct };
 
   XmlRpcValue() = default;  // nil
-  XmlRpcValue(std::int32_t v) : v_(v) {}                  // NOLINT(google-explicit-constructor)
-  XmlRpcValue(bool v) : v_(v) {}                          // NOLINT(google-explicit-constructor)
-  XmlRpcValue(double v) : v_(v) {}                        // NOLINT(google-explicit-constructor)
-  XmlRpcValue(std::string v) : v_(std::move(v)) {}        // NOLINT(google-explicit-constructor)
-  XmlRpcValue(const char* v) : v_(std::string(v)) {}      // NOLINT(google-explicit-constructor)
-  XmlRpcValue(XmlRpcDateTime v) : v_(std::move(v)) {}     // NOLINT(google-explicit-constructor)
-  XmlRpcValue(XmlRpcBase64 v) : v_(std::move(v)) {}       // NOLINT(google-explicit-constructor)
-  XmlRpcValue(XmlRpcArray v) : v_(std::move(v)) {}        // NOLINT(google-explicit-constructor)
-  XmlRpcValue(XmlRpcStruct v) : v_(std::move(v)) {}       // NOLINT(google-explicit-constructor)
+  // Defined below, once XmlRpcMember is complete.
+  XmlRpcValue(std::int32_t v);     // NOLINT(google-explicit-constructor)
+  XmlRpcValue(bool v);             // NOLINT(google-explicit-constructor)
+  XmlRpcValue(double v);           // NOLINT(google-explicit-constructor)
+  XmlRpcValue(std::string v);      // NOLINT(google-explicit-constructor)
+  XmlRpcValue(const char* v);      // NOLINT(google-explicit-constructor)
+  XmlRpcValue(XmlRpcDateTime v);   // NOLINT(google-explicit-constructor)
+  XmlRpcValue(XmlRpcBase64 v);     // NOLINT(google-explicit-constructor)
+  XmlRpcValue(XmlRpcArray v);      // NOLINT(google-explicit-constructor)
+  XmlRpcValue(XmlRpcStruct v);     // NOLINT(google-explicit-constructor)
 
   Type type() const { return static_cast<Type>(v_.index()); }
   std::string_view typeName() const;  // "int", "boolean", "string", ... as in the spec
@@ -81,6 +82,16 @@ struct XmlRpcMember {
     return a.name == b.name && a.value == b.value;
   }
 };
+
+inline XmlRpcValue::XmlRpcValue(std::int32_t v) : v_(v) {}
+inline XmlRpcValue::XmlRpcValue(bool v) : v_(v) {}
+inline XmlRpcValue::XmlRpcValue(double v) : v_(v) {}
+inline XmlRpcValue::XmlRpcValue(std::string v) : v_(std::move(v)) {}
+inline XmlRpcValue::XmlRpcValue(const char* v) : v_(std::string(v)) {}
+inline XmlRpcValue::XmlRpcValue(XmlRpcDateTime v) : v_(std::move(v)) {}
+inline XmlRpcValue::XmlRpcValue(XmlRpcBase64 v) : v_(std::move(v)) {}
+inline XmlRpcValue::XmlRpcValue(XmlRpcArray v) : v_(std::move(v)) {}
+inline XmlRpcValue::XmlRpcValue(XmlRpcStruct v) : v_(std::move(v)) {}
 
 struct XmlRpcFault {
   std::int32_t code = 0;
