@@ -1,14 +1,13 @@
 #include "api/api_server.h"
 
-#include <exception>
-#include <iterator>
-#include <utility>
-
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <exception>
+#include <iterator>
+#include <utility>
 
 #include "api/errors.h"
 #include "api/query.h"
@@ -78,7 +77,8 @@ Result<std::uint16_t> ApiServer::start() {
   if (started_) return Error::internal("API server started twice");
   started_ = true;
   checkReadiness();
-  db_pool_ = std::make_unique<asio::thread_pool>(options_.db_threads == 0 ? 1 : options_.db_threads);
+  db_pool_ =
+      std::make_unique<asio::thread_pool>(options_.db_threads == 0 ? 1 : options_.db_threads);
   net::HttpServerOptions http_options;
   http_options.host = options_.host;
   http_options.port = options_.port;
@@ -191,10 +191,17 @@ void ApiServer::handle(net::Request request, const net::RequestInfo& info, net::
   }
   const RouteDef& def = kRoutes[match.id];
   switch (def.endpoint) {
-    case Endpoint::kHealthz: answer(match.pattern, jsonResponse(200, R"({"status":"ok"})")); return;
-    case Endpoint::kReadyz: answer(match.pattern, readyz()); return;
-    case Endpoint::kMetrics: answer(match.pattern, metrics()); return;
-    default: break;
+    case Endpoint::kHealthz:
+      answer(match.pattern, jsonResponse(200, R"({"status":"ok"})"));
+      return;
+    case Endpoint::kReadyz:
+      answer(match.pattern, readyz());
+      return;
+    case Endpoint::kMetrics:
+      answer(match.pattern, metrics());
+      return;
+    default:
+      break;
   }
   if (def.has_body) {
     auto content_type = request[http::field::content_type];

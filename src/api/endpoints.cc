@@ -1,8 +1,7 @@
 #include "api/endpoints.h"
 
-#include <utility>
-
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "api/errors.h"
 #include "api/folder_json.h"
@@ -17,9 +16,7 @@ using nlohmann::json;
 
 namespace {
 
-std::string dump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 net::Response ok(unsigned status, const json& body) { return jsonResponse(status, dump(body)); }
 
@@ -93,22 +90,49 @@ net::Response Endpoints::handle(const ApiCall& call) {
   const std::string id = call.params.empty() ? std::string() : call.params.front();
   Result<net::Response> result = Error::internal("endpoint not served by the store");
   switch (call.endpoint) {
-    case Endpoint::kInstallation: result = installation(); break;
-    case Endpoint::kListSystems: result = listSystems(call); break;
-    case Endpoint::kCreateSystem: result = createSystem(call); break;
-    case Endpoint::kGetSystem: result = getSystem(id); break;
-    case Endpoint::kPatchSystem: result = patchSystem(id, call); break;
-    case Endpoint::kDeleteSystem: result = deleteSystem(id, call); break;
-    case Endpoint::kMoveSystem: result = moveSystem(id, call); break;
-    case Endpoint::kListFolders: result = listFolders(call); break;
-    case Endpoint::kCreateFolder: result = createFolder(call); break;
-    case Endpoint::kGetFolder: result = getFolder(id); break;
-    case Endpoint::kPatchFolder: result = patchFolder(id, call); break;
-    case Endpoint::kDeleteFolder: result = deleteFolder(id, call); break;
-    case Endpoint::kAudit: result = audit(call); break;
+    case Endpoint::kInstallation:
+      result = installation();
+      break;
+    case Endpoint::kListSystems:
+      result = listSystems(call);
+      break;
+    case Endpoint::kCreateSystem:
+      result = createSystem(call);
+      break;
+    case Endpoint::kGetSystem:
+      result = getSystem(id);
+      break;
+    case Endpoint::kPatchSystem:
+      result = patchSystem(id, call);
+      break;
+    case Endpoint::kDeleteSystem:
+      result = deleteSystem(id, call);
+      break;
+    case Endpoint::kMoveSystem:
+      result = moveSystem(id, call);
+      break;
+    case Endpoint::kListFolders:
+      result = listFolders(call);
+      break;
+    case Endpoint::kCreateFolder:
+      result = createFolder(call);
+      break;
+    case Endpoint::kGetFolder:
+      result = getFolder(id);
+      break;
+    case Endpoint::kPatchFolder:
+      result = patchFolder(id, call);
+      break;
+    case Endpoint::kDeleteFolder:
+      result = deleteFolder(id, call);
+      break;
+    case Endpoint::kAudit:
+      result = audit(call);
+      break;
     case Endpoint::kHealthz:
     case Endpoint::kReadyz:
-    case Endpoint::kMetrics: break;
+    case Endpoint::kMetrics:
+      break;
   }
   if (result.ok()) return std::move(result).value();
   const Error& e = result.error();

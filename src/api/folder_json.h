@@ -1,10 +1,9 @@
 // Folders as the API reads and writes them (pure functions, like system_json.h).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/result.h"
 #include "store/types.h"

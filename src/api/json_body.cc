@@ -39,16 +39,24 @@ Result<json> parseJsonObject(std::string_view body, std::string_view what) {
 
 std::string jsonTypeName(const json& value) {
   switch (value.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "an array";
-    case json::value_t::string: return "a string";
-    case json::value_t::boolean: return "a boolean";
+    case json::value_t::null:
+      return "null";
+    case json::value_t::object:
+      return "an object";
+    case json::value_t::array:
+      return "an array";
+    case json::value_t::string:
+      return "a string";
+    case json::value_t::boolean:
+      return "a boolean";
     case json::value_t::number_integer:
     case json::value_t::number_unsigned:
-    case json::value_t::number_float: return "a number";
-    case json::value_t::binary: return "binary data";
-    case json::value_t::discarded: return "nothing";
+    case json::value_t::number_float:
+      return "a number";
+    case json::value_t::binary:
+      return "binary data";
+    case json::value_t::discarded:
+      return "nothing";
   }
   return "something else";
 }
@@ -66,9 +74,8 @@ bool JsonFields::isNull(std::string_view key) const {
 Error JsonFields::typeError(std::string_view key, std::string_view expected,
                             const json& got) const {
   std::string field = fieldName(key);
-  return Error::invalid(jsonQuote(field) + " must be " + std::string(expected) + ", not " +
-                            jsonTypeName(got),
-                        field);
+  return Error::invalid(
+      jsonQuote(field) + " must be " + std::string(expected) + ", not " + jsonTypeName(got), field);
 }
 
 Result<std::string> JsonFields::requiredString(std::string_view key) {
@@ -90,8 +97,7 @@ Result<std::optional<std::string>> JsonFields::optionalString(std::string_view k
   return std::optional<std::string>(it->get<std::string>());
 }
 
-Result<std::optional<std::optional<std::string>>> JsonFields::nullableString(
-    std::string_view key) {
+Result<std::optional<std::optional<std::string>>> JsonFields::nullableString(std::string_view key) {
   using Out = std::optional<std::optional<std::string>>;
   known_.emplace_back(key);
   auto it = object_.find(key);
@@ -114,8 +120,8 @@ Result<std::optional<std::vector<std::string>>> JsonFields::optionalStringArray(
     const json& item = (*it)[i];
     if (!item.is_string()) {
       std::string field = fieldName(key);
-      return Error::invalid(jsonQuote(field + "[" + std::to_string(i) + "]") + " must be a string, not " +
-                                jsonTypeName(item),
+      return Error::invalid(jsonQuote(field + "[" + std::to_string(i) + "]") +
+                                " must be a string, not " + jsonTypeName(item),
                             field);
     }
     out.push_back(item.get<std::string>());

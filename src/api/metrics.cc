@@ -24,7 +24,8 @@ std::string number(double v) { return fmt::format("{}", v); }
 const std::vector<MetricDef>& declaredMetrics() {
   static const std::vector<MetricDef> kMetrics = {
       {kRequests, "counter", "HTTP requests answered, by method, route pattern and status."},
-      {kDuration, "histogram", "Time from reading a request to handing its answer to the network, by route pattern."},
+      {kDuration, "histogram",
+       "Time from reading a request to handing its answer to the network, by route pattern."},
       {kPoolSize, "gauge", "Configured maximum number of database connections."},
       {kPoolOpen, "gauge", "Database connections currently open."},
       {kPoolInUse, "gauge", "Database connections currently lent out."},
@@ -84,8 +85,9 @@ std::string Metrics::render(const store::PoolStats& pool, bool db_ready,
     if (def.name == kRequests) {
       for (const auto& [key, count] : requests_) {
         const auto& [method, route, status] = key;
-        fmt::format_to(std::back_inserter(out), "{}{{method=\"{}\",route=\"{}\",status=\"{}\"}} {}\n",
-                       def.name, escapeLabelValue(method), escapeLabelValue(route), status, count);
+        fmt::format_to(std::back_inserter(out),
+                       "{}{{method=\"{}\",route=\"{}\",status=\"{}\"}} {}\n", def.name,
+                       escapeLabelValue(method), escapeLabelValue(route), status, count);
       }
     } else if (def.name == kDuration) {
       for (const auto& [route, h] : durations_) {

@@ -25,10 +25,11 @@ struct MetricDef {
 const std::vector<MetricDef>& declaredMetrics();
 
 // Upper bounds (seconds) of the request duration histogram's buckets (+Inf implied).
-inline constexpr std::array<double, 12> kDurationBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                            0.1,   0.25,   0.5,   1.0,  2.5,   10.0};
+inline constexpr std::array<double, 12> kDurationBuckets = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0};
 
-inline constexpr std::string_view kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
+inline constexpr std::string_view kPrometheusContentType =
+    "text/plain; version=0.0.4; charset=utf-8";
 
 // Escapes a label value: backslash, double quote and newline.
 std::string escapeLabelValue(std::string_view value);

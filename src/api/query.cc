@@ -28,10 +28,10 @@ Result<std::int64_t> readInt(const QueryParams& q, std::string_view name, std::i
   std::int64_t value = 0;
   auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
   if (ec != std::errc() || ptr != text->data() + text->size() || value < min || value > max) {
-    std::string range = max == std::numeric_limits<std::int64_t>::max()
-                            ? "an integer >= " + std::to_string(min)
-                            : "an integer from " + std::to_string(min) + " to " +
-                                  std::to_string(max);
+    std::string range =
+        max == std::numeric_limits<std::int64_t>::max()
+            ? "an integer >= " + std::to_string(min)
+            : "an integer from " + std::to_string(min) + " to " + std::to_string(max);
     return Error::invalid("query parameter " + jsonQuote(name) + " must be " + range + " (got " +
                               jsonQuote(*text) + ")",
                           std::string(name));
@@ -119,9 +119,10 @@ Status QueryParams::rejectUnknown(std::initializer_list<std::string_view> known)
       if (!list.empty()) list += ", ";
       list += n;
     }
-    return Error::invalid("unknown query parameter " + jsonQuote(k) +
-                              (known.size() ? " (known: " + list + ")" : std::string(" (none taken)")),
-                          k);
+    return Error::invalid(
+        "unknown query parameter " + jsonQuote(k) +
+            (known.size() ? " (known: " + list + ")" : std::string(" (none taken)")),
+        k);
   }
   return okStatus();
 }

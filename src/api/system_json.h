@@ -2,11 +2,10 @@
 // the fuzz target and the unit tests call them without a server.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "common/result.h"
 #include "store/types.h"

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-
 #include <nlohmann/json.hpp>
 
 namespace atrium::api {
@@ -14,9 +13,8 @@ std::string jsonQuote(std::string_view value) {
 }
 
 std::size_t utf8Length(std::string_view s) {
-  return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  }));
+  return static_cast<std::size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 bool hasControlCharacters(std::string_view s) {
@@ -136,8 +134,9 @@ bool isUuid(std::string_view s) {
 
 Status validateUuid(std::string_view value, std::string_view field) {
   if (isUuid(value)) return okStatus();
-  return Error::invalid(jsonQuote(field) + " must be a UUID like 0b9f5c2e-8a3d-4f7e-9c1a-2d4e6f8a0b1c" +
-                            " (got " + jsonQuote(value) + ")",
+  return Error::invalid(jsonQuote(field) +
+                            " must be a UUID like 0b9f5c2e-8a3d-4f7e-9c1a-2d4e6f8a0b1c" + " (got " +
+                            jsonQuote(value) + ")",
                         std::string(field));
 }
 

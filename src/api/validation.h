@@ -40,9 +40,11 @@ std::size_t utf8Length(std::string_view s);
 bool hasControlCharacters(std::string_view s);
 
 // A display name: 1..max characters, no control characters.
-Status validateName(std::string_view value, std::string_view field, std::size_t max = kMaxNameChars);
+Status validateName(std::string_view value, std::string_view field,
+                    std::size_t max = kMaxNameChars);
 // Free text that may be empty: at most max characters, no control characters.
-Status validateText(std::string_view value, std::string_view field, std::size_t max = kMaxTextChars);
+Status validateText(std::string_view value, std::string_view field,
+                    std::size_t max = kMaxTextChars);
 Status validateFamily(std::string_view value, std::string_view field = "family");
 Status validateConnectivity(std::string_view value, std::string_view field = "connectivity");
 

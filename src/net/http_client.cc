@@ -1,7 +1,5 @@
 #include "net/http_client.h"
 
-#include <limits>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -15,6 +13,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <limits>
 
 namespace atrium::net {
 
@@ -60,9 +59,8 @@ struct HttpConnection::State {
     stream.emplace(ioc);
     stream->expires_after(timeout);
     beast::error_code connect_ec;
-    stream->async_connect(endpoints, [&connect_ec](beast::error_code e, const tcp::endpoint&) {
-      connect_ec = e;
-    });
+    stream->async_connect(
+        endpoints, [&connect_ec](beast::error_code e, const tcp::endpoint&) { connect_ec = e; });
     ioc.restart();
     ioc.run();
     if (connect_ec) {

@@ -36,9 +36,9 @@ class HttpClient {
   // `host` an IP literal (IPv6 with or without brackets) or a name. Fails with kUnavailable when
   // the server cannot be reached, kTimeout when the whole exchange takes longer than `timeout`.
   // A Content-Type of application/json is sent with a non-empty body unless `headers` has one.
-  Result<HttpResponse> request(std::string_view method, const std::string& host,
-                               std::uint16_t port, std::string_view target,
-                               std::string_view body = {}, const Headers& headers = {},
+  Result<HttpResponse> request(std::string_view method, const std::string& host, std::uint16_t port,
+                               std::string_view target, std::string_view body = {},
+                               const Headers& headers = {},
                                std::chrono::milliseconds timeout = kDefaultHttpTimeout);
 };
 

@@ -1,10 +1,6 @@
 #include "net/http_server.h"
 
 #include <array>
-#include <exception>
-#include <optional>
-#include <utility>
-
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -18,7 +14,10 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <exception>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <utility>
 
 #include "common/log.h"
 
@@ -52,7 +51,8 @@ std::string jsonErrorBody(std::string_view code, std::string_view message, std::
 // One connection. Every member is touched only on the connection's strand.
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(HttpServer& server, tcp::socket socket) : server_(server), stream_(std::move(socket)) {
+  HttpSession(HttpServer& server, tcp::socket socket)
+      : server_(server), stream_(std::move(socket)) {
     beast::error_code ec;
     auto ep = stream_.socket().remote_endpoint(ec);
     if (!ec) {
@@ -185,15 +185,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void drainSome() {
-    stream_.async_read_some(
-        asio::buffer(drain_buf_), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-          self->drained_ += n;
-          if (ec || self->drained_ > kLingerBytes) {
-            self->closeNow();
-            return;
-          }
-          self->drainSome();
-        });
+    stream_.async_read_some(asio::buffer(drain_buf_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->drained_ > kLingerBytes) {
+                                self->closeNow();
+                                return;
+                              }
+                              self->drainSome();
+                            });
   }
 
   void closeNow() {
@@ -246,8 +246,7 @@ Result<std::uint16_t> HttpServer::start() {
     auto results = resolver.resolve(host, std::to_string(options_.port), ec);
     if (ec || results.empty()) {
       started_ = false;
-      return Error::invalid("cannot resolve listen host \"" + host + "\": " + ec.message(),
-                            "host");
+      return Error::invalid("cannot resolve listen host \"" + host + "\": " + ec.message(), "host");
     }
     endpoint = results.begin()->endpoint();
   }

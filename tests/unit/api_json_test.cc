@@ -39,9 +39,9 @@ TEST(ApiJsonTest, SystemShapeNeverHoldsCredentials) {
   std::string text = j.dump();
   EXPECT_EQ(text.find("admin"), std::string::npos);
   EXPECT_EQ(text.find("s3cret"), std::string::npos);
-  for (const char* key : {"id", "name", "family", "model", "addresses", "folder_id", "connectivity",
-                          "serial_number", "software_version", "status", "last_seen", "created_at",
-                          "updated_at", "credentials"}) {
+  for (const char* key :
+       {"id", "name", "family", "model", "addresses", "folder_id", "connectivity", "serial_number",
+        "software_version", "status", "last_seen", "created_at", "updated_at", "credentials"}) {
     EXPECT_TRUE(j.contains(key)) << key;
   }
   EXPECT_EQ(j.size(), 14u);
@@ -133,7 +133,7 @@ TEST(ApiJsonTest, ErrorShape) {
 
   // Bytes that are not UTF-8 (from a raw path) do not break the JSON.
   auto odd = errorResponse(Error::notFound("no such resource: /\xff"));
-  EXPECT_NO_THROW(json::parse(odd.body()));
+  EXPECT_TRUE(json::accept(odd.body())) << odd.body();
 }
 
 TEST(ApiJsonTest, RouterMatchesPatterns) {

@@ -66,7 +66,8 @@ TEST(ApiMetricsTest, RequestsAndDurationsByRoute) {
   EXPECT_NE(text.find(h + "_bucket{" + r + ",le=\"+Inf\"} 3\n"), std::string::npos);
   EXPECT_NE(text.find(h + "_count{" + r + "} 3\n"), std::string::npos);
   EXPECT_NE(text.find(h + "_sum{" + r + "} 20.203\n"), std::string::npos) << text;
-  EXPECT_NE(text.find(h + "_bucket{route=\"/api/v1/systems\",le=\"0.001\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find(h + "_bucket{route=\"/api/v1/systems\",le=\"0.001\"} 1\n"),
+            std::string::npos);
 
   // Every sample line is "name{labels} value" or "name value".
   std::istringstream lines(text);

@@ -1,12 +1,12 @@
 // ApiServer end to end on an embedded SQLite database in a temporary directory: routing, the
 // error shape and statuses, readiness, metrics, the actor in the audit log.
+#include "api/api_server.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
-#include "api/api_server.h"
 #include "common/clock.h"
 #include "common/ids.h"
 #include "net/http_client.h"
@@ -90,8 +90,10 @@ TEST_F(ApiServerTest, HealthReadinessMetrics) {
   call("GET", "/api/v1/systems/0b9f5c2e-8a3d-4f7e-9c1a-2d4e6f8a0b1c");
   auto metrics = call("GET", "/metrics");
   EXPECT_EQ(metrics.status, 200u);
-  EXPECT_EQ(metrics.header("Content-Type").value_or(""), "text/plain; version=0.0.4; charset=utf-8");
-  EXPECT_NE(metrics.body.find("atrium_http_requests_total{method=\"GET\",route=\"/api/v1/systems/{id}\",status=\"404\"} 1"),
+  EXPECT_EQ(metrics.header("Content-Type").value_or(""),
+            "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(metrics.body.find("atrium_http_requests_total{method=\"GET\",route=\"/api/v1/systems/"
+                              "{id}\",status=\"404\"} 1"),
             std::string::npos)
       << metrics.body;
   EXPECT_NE(metrics.body.find("atrium_db_ready 1"), std::string::npos);
@@ -110,10 +112,11 @@ TEST_F(ApiServerTest, RoutingErrors) {
   expectError(call("GET", "/api/v1/systems/not-a-uuid"), 404, "not_found", "", "not-a-uuid");
   expectError(call("GET", "/api/v1/systems?limit=0"), 400, "invalid_argument", "limit");
   expectError(call("GET", "/api/v1/systems?sort=colour"), 400, "invalid_argument", "sort");
-  expectError(call("POST", "/api/v1/systems", R"({"name":"x","family":"sony","addresses":["192.0.2.1"]})"),
-              400, "invalid_argument", "family", "cisco-xapi, cisco-mcu, polycom, snmp");
-  expectError(call("POST", "/api/v1/systems", R"({"name":"x", "family": )"), 400, "invalid_argument",
-              "", "malformed JSON");
+  expectError(
+      call("POST", "/api/v1/systems", R"({"name":"x","family":"sony","addresses":["192.0.2.1"]})"),
+      400, "invalid_argument", "family", "cisco-xapi, cisco-mcu, polycom, snmp");
+  expectError(call("POST", "/api/v1/systems", R"({"name":"x", "family": )"), 400,
+              "invalid_argument", "", "malformed JSON");
 }
 
 TEST_F(ApiServerTest, SystemsFoldersAndAudit) {
@@ -128,11 +131,13 @@ TEST_F(ApiServerTest, SystemsFoldersAndAudit) {
   EXPECT_EQ(sys["credentials"]["set"], true);
   EXPECT_EQ(created.body.find("pw-secret"), std::string::npos);
 
-  expectError(call("POST", "/api/v1/systems", R"({"name":"Room 1","family":"snmp","addresses":["192.0.2.11"]})"),
-              409, "conflict", "name", "a system named \"Room 1\" already exists");
   expectError(call("POST", "/api/v1/systems",
-                   R"({"name":"Room 2","family":"snmp","addresses":["192.0.2.11"],"serial_number":"SN1"})"),
-              409, "conflict", "serial_number", "\"SN1\"");
+                   R"({"name":"Room 1","family":"snmp","addresses":["192.0.2.11"]})"),
+              409, "conflict", "name", "a system named \"Room 1\" already exists");
+  expectError(
+      call("POST", "/api/v1/systems",
+           R"({"name":"Room 2","family":"snmp","addresses":["192.0.2.11"],"serial_number":"SN1"})"),
+      409, "conflict", "serial_number", "\"SN1\"");
 
   auto folder = call("POST", "/api/v1/folders", R"({"name":"Europe"})");
   ASSERT_EQ(folder.status, 201u) << folder.body;
@@ -144,7 +149,8 @@ TEST_F(ApiServerTest, SystemsFoldersAndAudit) {
   EXPECT_EQ(tree["items"][0]["children"][0]["name"], "Oslo");
   EXPECT_EQ(body(call("GET", "/api/v1/folders"))["items"].size(), 2u);
 
-  auto moved = call("POST", "/api/v1/systems/" + id + "/move", R"({"folder_id":")" + europe + "\"}");
+  auto moved =
+      call("POST", "/api/v1/systems/" + id + "/move", R"({"folder_id":")" + europe + "\"}");
   ASSERT_EQ(moved.status, 200u) << moved.body;
   EXPECT_EQ(body(moved)["folder_id"], europe);
   auto in_folder = body(call("GET", "/api/v1/systems?folder_id=" + europe));

@@ -87,7 +87,8 @@ TEST(ApiValidationTest, SystemCreateAcceptsAFullBody) {
   EXPECT_EQ(s->name, "Oslo SX80");
   EXPECT_EQ(s->family, "cisco-xapi");
   EXPECT_EQ(s->model, "SX80");
-  EXPECT_EQ(s->addresses, (std::vector<std::string>{"2001:db8::5", "codec.example.com", "192.0.2.7"}));
+  EXPECT_EQ(s->addresses,
+            (std::vector<std::string>{"2001:db8::5", "codec.example.com", "192.0.2.7"}));
   EXPECT_EQ(s->folder_id, std::optional<std::string>(kUuid));
   EXPECT_EQ(s->connectivity, "behind-firewall");
   EXPECT_EQ(s->serial_number, std::optional<std::string>("FTT1234"));
@@ -110,8 +111,9 @@ TEST(ApiValidationTest, SystemCreateNamesEveryBadField) {
                 "name", "\"name\" must be a string, not a number");
   expectInvalid(parseSystemCreate(R"({"name":"","family":"snmp","addresses":["192.0.2.1"]})"),
                 "name", "1 to 255");
-  expectInvalid(parseSystemCreate(R"({"name":"a\u0001","family":"snmp","addresses":["192.0.2.1"]})"),
-                "name", "control characters");
+  expectInvalid(
+      parseSystemCreate(R"({"name":"a\u0001","family":"snmp","addresses":["192.0.2.1"]})"), "name",
+      "control characters");
   expectInvalid(parseSystemCreate(R"({"name":"x","family":"sony","addresses":["192.0.2.1"]})"),
                 "family", "must be one of cisco-xapi, cisco-mcu, polycom, snmp (got \"sony\")");
   expectInvalid(parseSystemCreate(R"({"name":"x","addresses":["192.0.2.1"]})"), "family",
@@ -145,8 +147,8 @@ TEST(ApiValidationTest, SystemCreateNamesEveryBadField) {
   expectInvalid(parseSystemCreate(system(R"(,"id":"x")")), "id", "read-only");
   expectInvalid(parseSystemCreate(system(R"(,"credentials":"admin:pw")")), "credentials",
                 "must be an object, not a string");
-  expectInvalid(parseSystemCreate(system(R"(,"credentials":{"user":"admin"})")),
-                "credentials.user", "unknown field \"credentials.user\"");
+  expectInvalid(parseSystemCreate(system(R"(,"credentials":{"user":"admin"})")), "credentials.user",
+                "unknown field \"credentials.user\"");
   expectInvalid(parseSystemCreate(system(R"(,"credentials":{"password":1})")),
                 "credentials.password", "must be a string");
 }
@@ -277,7 +279,8 @@ TEST(ApiValidationTest, SystemListQuery) {
     if (!params.ok()) return params.error();
     return parseSystemFilter(*params);
   };
-  expectInvalid(parse("limit=0"), "limit", "\"limit\" must be an integer from 1 to 1000 (got \"0\")");
+  expectInvalid(parse("limit=0"), "limit",
+                "\"limit\" must be an integer from 1 to 1000 (got \"0\")");
   expectInvalid(parse("limit=1001"), "limit", "from 1 to 1000");
   expectInvalid(parse("limit=ten"), "limit", "from 1 to 1000");
   expectInvalid(parse("offset=-1"), "offset", "an integer >= 0");

@@ -3,16 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <chrono>
-#include <future>
-#include <thread>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <chrono>
+#include <future>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "net/http_client.h"
 #include "net/http_server.h"
@@ -81,14 +80,15 @@ class NetHttpServerTest : public ::testing::Test {
     bool closed = false;
     std::array<char, 4096> buf{};
     std::function<void()> readMore = [&] {
-      socket.async_read_some(boost::asio::buffer(buf), [&](boost::system::error_code ec, std::size_t n) {
-        got.append(buf.data(), n);
-        if (ec) {
-          closed = true;
-          return;
-        }
-        readMore();
-      });
+      socket.async_read_some(boost::asio::buffer(buf),
+                             [&](boost::system::error_code ec, std::size_t n) {
+                               got.append(buf.data(), n);
+                               if (ec) {
+                                 closed = true;
+                                 return;
+                               }
+                               readMore();
+                             });
     };
     readMore();
     ioc.run_for(5s);
@@ -130,8 +130,10 @@ TEST_F(NetHttpServerTest, HandlersMayAnswerFromAnotherThread) {
   startServer();
   // Two slow requests in parallel finish in about one delay: the network thread is not blocked.
   auto t0 = std::chrono::steady_clock::now();
-  auto a = std::async(std::launch::async, [&] { return HttpClient().request("GET", "127.0.0.1", port_, "/slow"); });
-  auto b = std::async(std::launch::async, [&] { return HttpClient().request("GET", "127.0.0.1", port_, "/slow"); });
+  auto a = std::async(std::launch::async,
+                      [&] { return HttpClient().request("GET", "127.0.0.1", port_, "/slow"); });
+  auto b = std::async(std::launch::async,
+                      [&] { return HttpClient().request("GET", "127.0.0.1", port_, "/slow"); });
   auto ra = a.get();
   auto rb = b.get();
   ASSERT_TRUE(ra.ok() && rb.ok());
@@ -187,7 +189,8 @@ TEST_F(NetHttpServerTest, HandlerErrorShape) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 404u);
   EXPECT_EQ(json::parse(r->body),
-            json::parse(R"({"error":{"code":"not_found","message":"no such resource: /missing/thing"}})"));
+            json::parse(
+                R"({"error":{"code":"not_found","message":"no such resource: /missing/thing"}})"));
 }
 
 TEST_F(NetHttpServerTest, SilentClientIsDisconnectedAfterTheReadTimeout) {
