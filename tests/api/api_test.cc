@@ -54,7 +54,9 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(j.is_object() && j.contains("error")) << r.body;
     EXPECT_EQ(j["error"]["code"], code) << r.body;
     EXPECT_FALSE(j["error"]["message"].get<std::string>().empty());
-    if (!field.empty()) EXPECT_EQ(j["error"].value("field", ""), field) << r.body;
+    if (!field.empty()) {
+      EXPECT_EQ(j["error"].value("field", ""), field) << r.body;
+    }
     EXPECT_EQ(r.header("Content-Type").value_or(""), "application/json") << r.body;
   }
 
@@ -289,7 +291,7 @@ TEST_P(ApiTest, SigtermStopsCleanly) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ApiTest, ::testing::Values(kSqlite, kPostgres),
-                         [](const auto& info) { return info.param; });
+                         [](const ::testing::TestParamInfo<std::string>& param) { return param.param; });
 
 }  // namespace
 }  // namespace atrium::testing
