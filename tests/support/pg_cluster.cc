@@ -166,9 +166,7 @@ Status PgCluster::appendConfig() {
        << "listen_addresses = '127.0.0.1'\n"
        << "port = " << port_ << "\n"
        << "unix_socket_directories = '" << dir_ << "'\n"
-       << "fsync = off\n"
-       << "synchronous_commit = off\n"
-       << "full_page_writes = off\n"
+       << (options_.durable ? "" : "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n")
        << "max_connections = 200\n"
        << "wal_level = replica\n"
        << "max_wal_senders = 10\n"

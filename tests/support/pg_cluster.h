@@ -18,6 +18,8 @@ struct PgClusterOptions {
   std::string superuser = "atrium";  // trust auth, but it has this password too
   std::string password = "atrium-test-secret";
   std::chrono::milliseconds start_timeout{60000};
+  // Tests trade durability for speed (fsync off); benchmarks want PostgreSQL as it is deployed.
+  bool durable = false;
 };
 
 class PgCluster {

@@ -50,6 +50,8 @@ CREATE INDEX systems_family_idx ON systems (family);
 CREATE INDEX systems_folder_id_idx ON systems (folder_id);
 CREATE INDEX systems_status_idx ON systems (status);
 CREATE INDEX systems_connectivity_idx ON systems (connectivity);
+-- The default listing order (by name, case-insensitive) walks this index instead of sorting.
+CREATE INDEX systems_name_order_idx ON systems ((lower(name) COLLATE "C"), name COLLATE "C", id);
 
 CREATE TABLE audit_log (
   id BIGSERIAL PRIMARY KEY,

@@ -223,8 +223,9 @@ class SqliteDatabase final : public Database {
     sqlite3_extended_result_codes(db.get(), 1);
     sqlite3_busy_timeout(db.get(), static_cast<int>(busy_timeout_.count()));
     auto conn = std::make_unique<SqliteConnection>(std::move(db));
+    // synchronous=FULL: a commit is on disk when it returns, so an answered request is durable.
     for (const char* pragma :
-         {"PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA synchronous=NORMAL"}) {
+         {"PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA synchronous=FULL"}) {
       auto r = conn->query(pragma, {});
       if (!r.ok()) {
         return Error::unavailable(
