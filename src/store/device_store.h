@@ -1,0 +1,65 @@
+// The store's run-time side: what polling and ingest write and the API reads. Blocking: call off
+// the network threads. Nothing here writes the audit log (observations are not changes by a
+// person), except acknowledgeTicket and setServerAddresses.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "store/database.h"
+#include "store/device_types.h"
+
+namespace atrium::store {
+
+class DeviceStore {
+ public:
+  DeviceStore(Database& db, const Clock& clock);
+
+  // --- systems as polling and ingest see them ------------------------------------------------
+  // Systems in id order after `after_id` (empty: from the start), at most `limit`.
+  Result<std::vector<ManagedSystem>> managedSystems(const std::string& after_id, std::int64_t limit);
+  Result<ManagedSystem> managedSystem(const std::string& id);
+  // NotFound when no system has this secret.
+  Result<ManagedSystem> systemByFeedbackSecret(const std::string& secret);
+  // Systems that list this address among theirs (exact match).
+  Result<std::vector<ManagedSystem>> systemsByAddress(const std::string& address);
+  Status recordPoll(const PollObservation& observation);
+  // Settles a system's connectivity (no audit: the server decided, the event log says why).
+  Status setConnectivity(const std::string& system_id, const std::string& connectivity);
+
+  // --- events ----------------------------------------------------------------------------------
+  // Stores the events that are new in one transaction; returns how many were new (a duplicate
+  // idempotency key is not an error: it was stored before).
+  Result<int> insertEvents(const std::vector<StoredEvent>& events);
+  Result<Page<StoredEvent>> events(const EventFilter& filter);
+
+  // --- call records ----------------------------------------------------------------------------
+  // Opens a call record, or updates the open one with the same system and call id.
+  Status callStarted(const CallRecord& record);
+  // Ends the open record with this system and call id (creating an ended one if none is open).
+  Status callEnded(const CallRecord& record);
+  Result<Page<CallRecord>> callRecords(const CallRecordFilter& filter);
+
+  // --- tickets ---------------------------------------------------------------------------------
+  // Opens a ticket of this kind for the system (or the server), or refreshes last_seen and the
+  // message of the open one. At most one open ticket per (system, kind).
+  Result<Ticket> raiseTicket(const std::optional<std::string>& system_id, const std::string& kind,
+                             const std::string& severity, const std::string& message);
+  // Clears the open ticket of this kind, if any.
+  Status clearTicket(const std::optional<std::string>& system_id, const std::string& kind);
+  Result<Ticket> acknowledgeTicket(std::int64_t id, const std::string& actor);
+  Result<Page<Ticket>> tickets(const TicketFilter& filter);
+
+  // --- installation settings ---------------------------------------------------------------------
+  Result<ServerAddresses> serverAddresses();
+  Status setServerAddresses(const ServerAddresses& addresses, const std::string& actor);
+
+ private:
+  Database& db_;
+  const Clock& clock_;
+};
+
+}  // namespace atrium::store
