@@ -6,9 +6,10 @@
 namespace atrium::devices {
 namespace {
 
-// ASCII letters and '_', and any byte of a multi-byte UTF-8 character (as pugixml accepts them).
+// What pugixml accepts in names: ASCII letters, '_', ':' and any byte of a multi-byte UTF-8
+// character to start; digits, '-' and '.' as well after that.
 bool isNameStart(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' ||
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || c == ':' ||
          static_cast<unsigned char>(c) >= 0x80;
 }
 

@@ -346,3 +346,46 @@ TEST(XapiBuilderTest, ConfigurationRoundTrips) {
 
 }  // namespace
 }  // namespace atrium::devices::cisco_xapi
+
+namespace atrium::devices::cisco_xapi {
+namespace {
+
+TEST(XapiPutxmlTest, SimulatorReadsWhatTheDriverSends) {
+  FeedbackSlot slot{2, "https://atrium.example.org/fb/k", {"/Event/CallDisconnect", "/Status/SIP"},
+                    "XML", ""};
+  auto request = parsePutxmlRequest(*httpFeedbackRegisterCommand(slot));
+  ASSERT_TRUE(request.ok()) << request.error().message;
+  ASSERT_TRUE(request->isCommand());
+  EXPECT_EQ(request->command, "HttpFeedback Register");
+  ASSERT_EQ(request->arguments.size(), 5u);
+  EXPECT_EQ(request->arguments[0].name, "FeedbackSlot");
+  EXPECT_EQ(request->arguments[3].value, "/Event/CallDisconnect");
+  EXPECT_EQ(request->arguments[4].value, "/Status/SIP");
+
+  auto boot = parsePutxmlRequest(*systemUnitBootCommand());
+  ASSERT_TRUE(boot.ok());
+  EXPECT_EQ(boot->command, "SystemUnit Boot");
+  EXPECT_TRUE(boot->arguments.empty());
+
+  auto settings = parsePutxmlRequest(*buildConfigurationPutxml({{"SystemUnit/Name", "R"}}));
+  ASSERT_TRUE(settings.ok());
+  EXPECT_FALSE(settings->isCommand());
+  EXPECT_EQ(settings->settings, (std::vector<PathValue>{{"SystemUnit/Name", "R"}}));
+
+  EXPECT_FALSE(parsePutxmlRequest("<Command><Dial/></Command>").ok());
+  EXPECT_FALSE(parsePutxmlRequest("<Status/>").ok());
+
+  auto answer = buildCommandResult("DialResult", "OK", {{"CallId", "9"}});
+  ASSERT_TRUE(answer.ok());
+  auto read = parseCommandResult(*answer);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->value("CallId"), "9");
+  auto refused = buildCommandResult("DialResult", "Error", {{"Reason", "Busy"}});
+  ASSERT_TRUE(refused.ok());
+  auto refusal = parseCommandResult(*refused);
+  ASSERT_FALSE(refusal.ok());
+  EXPECT_NE(refusal.error().message.find("Busy"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace atrium::devices::cisco_xapi

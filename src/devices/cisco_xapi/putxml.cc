@@ -141,4 +141,58 @@ Result<CommandResult> parseCommandResult(std::string_view body, const XmlLimits&
   return result;
 }
 
+Result<PutxmlRequest> parsePutxmlRequest(std::string_view body, const XmlLimits& limits) {
+  auto doc = XmlDocument::parse(body, "putxml request", limits);
+  if (!doc.ok()) return doc.error();
+  pugi::xml_node root = doc->root();
+  PutxmlRequest request;
+  if (localName(root) == "Configuration") {
+    auto flat = flattenXml(root, limits);
+    if (!flat.ok()) return Error::invalid("putxml request: " + flat.error().message);
+    request.settings = std::move(*flat);
+    if (request.settings.empty()) return Error::invalid("putxml request: no settings");
+    return request;
+  }
+  if (localName(root) != "Command") {
+    return Error::invalid("putxml request: expected <Configuration> or <Command>, got <" +
+                          std::string(localName(root)) + ">");
+  }
+  // Follow single element children down to the one marked command="True".
+  pugi::xml_node node = root;
+  while (true) {
+    pugi::xml_node next;
+    for (pugi::xml_node child : node.children()) {
+      if (child.type() != pugi::node_element) continue;
+      if (next) return Error::invalid("putxml request: more than one command in one body");
+      next = child;
+    }
+    if (!next) return Error::invalid("putxml request: no element marked command=\"True\"");
+    if (!request.command.empty()) request.command += ' ';
+    request.command += localName(next);
+    node = next;
+    if (attributeValue(node, "command") == "True") break;
+  }
+  for (pugi::xml_node arg : node.children()) {
+    if (arg.type() != pugi::node_element) continue;
+    request.arguments.push_back({std::string(localName(arg)), ownText(arg)});
+  }
+  return request;
+}
+
+Result<std::string> buildCommandResult(std::string_view name, std::string_view status,
+                                       const std::vector<PathValue>& values) {
+  auto segments = splitXmlPath(name);
+  if (!segments.ok() || segments->size() != 1 || (*segments)[0].item != 0) {
+    return Error::invalid("invalid result name \"" + std::string(name) + "\"", "name");
+  }
+  pugi::xml_document doc;
+  pugi::xml_node result = doc.append_child("Command").append_child((*segments)[0].name.c_str());
+  result.append_attribute("status").set_value(std::string(status).c_str());
+  for (const auto& [path, value] : values) {
+    ATRIUM_TRY(checkValue(path, value));
+    ATRIUM_TRY(addXmlPath(result, path, value));
+  }
+  return serializeXml(doc, true);
+}
+
 }  // namespace atrium::devices::cisco_xapi

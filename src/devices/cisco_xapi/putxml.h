@@ -49,4 +49,22 @@ struct CommandResult {
 // configuration change answered with an empty or <Success> document is an OK result.
 Result<CommandResult> parseCommandResult(std::string_view body, const XmlLimits& limits = {});
 
+// The endpoint's side (the simulator): what a putxml body asks for. Either settings
+// (<Configuration> leaves) or one command: its path ("HttpFeedback Register") and arguments in
+// document order (repeated arguments such as Expression keep their order).
+struct PutxmlRequest {
+  std::vector<PathValue> settings;
+  std::string command;
+  std::vector<CommandArgument> arguments;
+
+  bool isCommand() const { return !command.empty(); }
+};
+Result<PutxmlRequest> parsePutxmlRequest(std::string_view body, const XmlLimits& limits = {});
+
+// The endpoint's answer to a command: <Command><{name} status="{status}">values</...></Command>,
+// e.g. ("DialResult", "OK", {{"CallId", "4"}}). A status of "Error" with a "Reason" value is what
+// parseCommandResult reports as an error.
+Result<std::string> buildCommandResult(std::string_view name, std::string_view status,
+                                       const std::vector<PathValue>& values);
+
 }  // namespace atrium::devices::cisco_xapi
