@@ -13,7 +13,14 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <limits>
+
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
 
 namespace atrium::net {
 
@@ -29,14 +36,65 @@ std::optional<std::string> HttpResponse::header(std::string_view name) const {
   return std::nullopt;
 }
 
+std::vector<std::string> HttpResponse::headerValues(std::string_view name) const {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : headers) {
+    if (beast::iequals(k, name)) out.push_back(v);
+  }
+  return out;
+}
+
+std::string basicAuthorization(std::string_view user, std::string_view password) {
+  std::string plain;
+  plain.reserve(user.size() + 1 + password.size());
+  plain.append(user).append(":").append(password);
+  std::string encoded(4 * ((plain.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),
+                          reinterpret_cast<const unsigned char*>(plain.data()),
+                          static_cast<int>(plain.size()));
+  encoded.resize(static_cast<std::size_t>(n));
+  return "Basic " + encoded;
+}
+
+std::string cookiesFrom(const HttpResponse& response) {
+  std::string out;
+  for (const std::string& value : response.headerValues("set-cookie")) {
+    std::string_view pair(value);
+    pair = pair.substr(0, pair.find(';'));
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    while (!pair.empty() && pair.back() == ' ') pair.remove_suffix(1);
+    if (pair.empty() || pair.find('=') == std::string_view::npos) continue;
+    if (!out.empty()) out += "; ";
+    out.append(pair);
+  }
+  return out;
+}
+
 struct HttpConnection::State {
   std::string host;  // without brackets
   std::uint16_t port = 0;
   std::chrono::milliseconds timeout;
+  bool tls = false;
+  bool verify_tls = false;
   asio::io_context ioc;
-  std::optional<beast::tcp_stream> stream;
+  std::optional<asio::ssl::context> ssl_context;  // created on the first TLS connect
+  std::optional<beast::tcp_stream> stream;  // plain connections
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls_stream;  // TLS connections
   beast::flat_buffer buffer;
   std::size_t connects = 0;
+
+  bool isOpen() const { return stream.has_value() || tls_stream.has_value(); }
+
+  beast::tcp_stream& tcp() { return tls_stream ? beast::get_lowest_layer(*tls_stream) : *stream; }
+
+  void drop() {
+    if (isOpen()) {
+      beast::error_code ignored;
+      tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    }
+    stream.reset();
+    tls_stream.reset();
+  }
 
   std::string hostHeader() const {
     bool v6 = host.find(':') != std::string::npos;
@@ -49,35 +107,87 @@ struct HttpConnection::State {
     return Error::unavailable(std::move(msg));
   }
 
+  Status prepareTls() {
+    if (ssl_context) return okStatus();
+    ssl_context.emplace(asio::ssl::context::tls_client);
+    beast::error_code ec;
+    if (verify_tls) {
+      ssl_context->set_default_verify_paths(ec);
+      if (ec) {
+        ssl_context.reset();
+        return Error::unavailable("cannot load the system's trusted certificates: " + ec.message());
+      }
+      ssl_context->set_verify_mode(asio::ssl::verify_peer);
+    } else {
+      ssl_context->set_verify_mode(asio::ssl::verify_none);
+    }
+    return okStatus();
+  }
+
   Status connect() {
-    stream.reset();
+    drop();
     buffer.clear();
+    if (tls) ATRIUM_TRY(prepareTls());
     tcp::resolver resolver(ioc);
     beast::error_code ec;
     auto endpoints = resolver.resolve(host, std::to_string(port), ec);
     if (ec) return failure(ec, "cannot resolve");
-    stream.emplace(ioc);
-    stream->expires_after(timeout);
+    if (tls) {
+      tls_stream.emplace(ioc, *ssl_context);
+    } else {
+      stream.emplace(ioc);
+    }
+    tcp().expires_after(timeout);
     beast::error_code connect_ec;
-    stream->async_connect(
+    tcp().async_connect(
         endpoints, [&connect_ec](beast::error_code e, const tcp::endpoint&) { connect_ec = e; });
     ioc.restart();
     ioc.run();
     if (connect_ec) {
-      stream.reset();
+      drop();
       return failure(connect_ec, "cannot connect to");
     }
+    if (tls) ATRIUM_TRY(handshake());
     ++connects;
+    return okStatus();
+  }
+
+  Status handshake() {
+    beast::error_code addr_ec;
+    asio::ip::make_address(host, addr_ec);
+    bool is_name = static_cast<bool>(addr_ec);
+    // Server Name Indication only for names (RFC 6066 forbids IP literals).
+    if (is_name && !SSL_set_tlsext_host_name(tls_stream->native_handle(), host.c_str())) {
+      drop();
+      return Error::unavailable("cannot set the TLS server name for " + hostHeader());
+    }
+    if (verify_tls) tls_stream->set_verify_callback(asio::ssl::host_name_verification(host));
+    beast::error_code ec;
+    tls_stream->async_handshake(asio::ssl::stream_base::client,
+                                [&ec](beast::error_code e) { ec = e; });
+    ioc.restart();
+    ioc.run();
+    if (ec) {
+      drop();
+      return failure(ec, "TLS handshake failed with");
+    }
     return okStatus();
   }
 
   // One exchange on the open stream. `retryable` is set when the request cannot have reached the
   // server's handler (the write failed, or the connection closed before any answer byte).
   Result<HttpResponse> exchange(http::request<http::string_body>& req, bool& retryable) {
+    if (tls_stream) return exchangeOn(*tls_stream, req, retryable);
+    return exchangeOn(*stream, req, retryable);
+  }
+
+  template <class Stream>
+  Result<HttpResponse> exchangeOn(Stream& s, http::request<http::string_body>& req,
+                                  bool& retryable) {
     retryable = false;
     beast::error_code ec;
-    stream->expires_after(timeout);
-    http::async_write(*stream, req, [&ec](beast::error_code e, std::size_t) { ec = e; });
+    tcp().expires_after(timeout);
+    http::async_write(s, req, [&ec](beast::error_code e, std::size_t) { ec = e; });
     ioc.restart();
     ioc.run();
     if (ec) {
@@ -87,12 +197,13 @@ struct HttpConnection::State {
     http::response_parser<http::string_body> parser;
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());
     if (req.method() == http::verb::head) parser.skip(true);
-    http::async_read(*stream, buffer, parser, [&ec](beast::error_code e, std::size_t) { ec = e; });
+    http::async_read(s, buffer, parser, [&ec](beast::error_code e, std::size_t) { ec = e; });
     ioc.restart();
     ioc.run();
     if (ec) {
       retryable = !parser.got_some() &&
-                  (ec == http::error::end_of_stream || ec == asio::error::connection_reset);
+                  (ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
+                   ec == asio::ssl::error::stream_truncated);
       return failure(ec, "cannot read the answer from");
     }
     auto res = parser.release();
@@ -103,11 +214,7 @@ struct HttpConnection::State {
     }
     out.body = std::move(res.body());
     out.keep_alive = res.keep_alive();
-    if (!out.keep_alive) {
-      beast::error_code ignored;
-      stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
-      stream.reset();
-    }
+    if (!out.keep_alive) drop();
     return out;
   }
 
@@ -134,7 +241,7 @@ struct HttpConnection::State {
     req.keep_alive(keep_alive);
     req.prepare_payload();
 
-    bool reused = stream.has_value();
+    bool reused = isOpen();
     if (!reused) ATRIUM_TRY(connect());
     bool retryable = false;
     auto result = exchange(req, retryable);
@@ -143,7 +250,7 @@ struct HttpConnection::State {
       ATRIUM_TRY(connect());
       result = exchange(req, retryable);
     }
-    if (!result.ok()) stream.reset();
+    if (!result.ok()) drop();
     return result;
   }
 };
@@ -170,6 +277,19 @@ Result<HttpResponse> HttpClient::request(std::string_view method, const std::str
   return state.request(method, target, body, headers, /*keep_alive=*/false);
 }
 
+Result<HttpResponse> HttpClient::request(std::string_view method, const std::string& host,
+                                         std::uint16_t port, std::string_view target,
+                                         std::string_view body, const Headers& headers,
+                                         const HttpClientOptions& options) {
+  HttpConnection::State state;
+  state.host = stripBrackets(host);
+  state.port = port;
+  state.timeout = options.timeout;
+  state.tls = options.tls;
+  state.verify_tls = options.verify_tls;
+  return state.request(method, target, body, headers, /*keep_alive=*/false);
+}
+
 HttpConnection::HttpConnection(std::string host, std::uint16_t port,
                                std::chrono::milliseconds timeout)
     : state_(std::make_unique<State>()) {
@@ -187,12 +307,6 @@ Result<HttpResponse> HttpConnection::request(std::string_view method, std::strin
 
 std::size_t HttpConnection::connects() const { return state_->connects; }
 
-void HttpConnection::close() {
-  if (state_->stream) {
-    beast::error_code ignored;
-    state_->stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
-    state_->stream.reset();
-  }
-}
+void HttpConnection::close() { state_->drop(); }
 
 }  // namespace atrium::net

@@ -1,6 +1,7 @@
-// A small synchronous HTTP/1.1 client on Boost.Beast, for the CLI and the tests. HttpClient opens
-// one connection per request; HttpConnection keeps one connection open across requests
-// (benchmarks, keep-alive tests) and reconnects when the server has closed it.
+// A small synchronous HTTP/1.1 client on Boost.Beast, for the CLI, the tests and the device
+// drivers. HttpClient opens one connection per request, over plain TCP or TLS (OpenSSL);
+// HttpConnection keeps one connection open across requests (benchmarks, keep-alive tests) and
+// reconnects when the server has closed it. Helpers for Basic authentication and session cookies.
 #pragma once
 
 #include <chrono>
@@ -26,9 +27,26 @@ struct HttpResponse {
 
   // The first header with this name (case-insensitive), if any.
   std::optional<std::string> header(std::string_view name) const;
+  // Every header with this name (case-insensitive), in order (Set-Cookie comes several times).
+  std::vector<std::string> headerValues(std::string_view name) const;
 };
 
 inline constexpr std::chrono::milliseconds kDefaultHttpTimeout{10000};
+
+struct HttpClientOptions {
+  std::chrono::milliseconds timeout = kDefaultHttpTimeout;
+  bool tls = false;  // HTTPS
+  // Check the server's certificate chain against the system's trust store and its name against
+  // the host. Off by default: managed systems mostly carry self-signed certificates.
+  bool verify_tls = false;
+};
+
+// "Basic <base64(user:password)>", the value of an Authorization header (RFC 7617).
+std::string basicAuthorization(std::string_view user, std::string_view password);
+
+// The cookies a response sets ("name=value" of each Set-Cookie, attributes dropped), joined as
+// the value of a Cookie header ("a=1; b=2"); empty when it sets none.
+std::string cookiesFrom(const HttpResponse& response);
 
 class HttpClient {
  public:
@@ -40,6 +58,10 @@ class HttpClient {
                                std::string_view target, std::string_view body = {},
                                const Headers& headers = {},
                                std::chrono::milliseconds timeout = kDefaultHttpTimeout);
+  // The same with TLS options. TLS failures (handshake, certificate) are kUnavailable.
+  Result<HttpResponse> request(std::string_view method, const std::string& host, std::uint16_t port,
+                               std::string_view target, std::string_view body,
+                               const Headers& headers, const HttpClientOptions& options);
 };
 
 class HttpConnection {
