@@ -1,0 +1,115 @@
+// Polls the systems this node owns, each on an interval with jitter, through its family's driver,
+// and records what it saw: reachability, call state, registration, software version, last seen.
+// Concurrency is bounded by a fixed pool of workers and every call has a timeout, so a slow or
+// dead system never stalls the others; a system that keeps failing is polled less often (up to
+// 8x the interval) until it answers again. Raises and clears the per-system tickets polling can
+// see (no response, authentication failed, feedback not registered / slot failed, duplicate
+// address, wrong server address) and keeps HTTP feedback registered to this installation.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "devices/driver.h"
+#include "services/ownership.h"
+#include "store/device_store.h"
+
+namespace boost::asio {
+class thread_pool;
+}
+
+namespace atrium::services {
+
+struct PollerOptions {
+  std::chrono::milliseconds interval{60000};  // between two polls of one system
+  double jitter = 0.2;                        // each interval is +-20% at random
+  std::size_t workers = 16;                   // polls in flight at most
+  std::chrono::milliseconds timeout{5000};    // per driver call
+  std::chrono::milliseconds refresh{10000};   // re-read the inventory
+  // Management ports when the systems do not use their family's default (0: 80 / 161).
+  std::uint16_t http_port = 0;
+  std::uint16_t snmp_port = 0;
+  // HTTP feedback: the slot Atrium uses on Cisco endpoints (TMS's convention is 3) and the
+  // expressions it registers.
+  int feedback_slot = 3;
+  std::vector<std::string> feedback_expressions = {
+      "/Event/CallSuccessful", "/Event/CallDisconnect",   "/Status/Call",
+      "/Status/H323/Gatekeeper", "/Status/SIP/Registration", "/Event/BootEvent",
+  };
+  std::uint32_t seed = 0;  // jitter; 0: from the clock
+};
+
+struct PollerStats {
+  std::uint64_t polls = 0;
+  std::uint64_t failures = 0;
+  std::uint64_t feedback_registrations = 0;
+  std::size_t systems = 0;    // owned systems scheduled
+  std::size_t in_flight = 0;
+};
+
+class Poller {
+ public:
+  Poller(PollerOptions options, store::DeviceStore& store, const devices::DriverRegistry& drivers,
+         const Ownership& ownership, const Clock& clock);
+  Poller(const Poller&) = delete;
+  Poller& operator=(const Poller&) = delete;
+  ~Poller();
+
+  void start();
+  void stop();
+  // Polls this system as soon as a worker is free (after a boot event, an API request, ...).
+  void pollSoon(const std::string& system_id);
+  // Re-reads the inventory now instead of at the next refresh.
+  void refreshSoon();
+  PollerStats stats() const;
+
+ private:
+  struct Entry {
+    store::ManagedSystem system;
+    std::chrono::steady_clock::time_point due;
+    int failures = 0;
+    bool in_flight = false;
+    bool feedback_registered = false;  // bridges: receiver configured since start
+  };
+
+  void run();
+  void refresh();
+  void dispatchDue(std::chrono::steady_clock::time_point now);
+  void pollOne(const store::ManagedSystem& system, bool feedback_registered);
+  void finished(const std::string& id, bool ok, bool feedback_registered);
+  std::chrono::milliseconds nextDelay(int failures);
+  devices::DriverTarget targetFor(const store::ManagedSystem& system) const;
+  void checkFeedback(devices::Driver& driver, const devices::DriverTarget& target,
+                     const store::ManagedSystem& system, const devices::DeviceStatus& status,
+                     bool& registered);
+
+  PollerOptions options_;
+  store::DeviceStore& store_;
+  const devices::DriverRegistry& drivers_;
+  const Ownership& ownership_;
+  const Clock& clock_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  bool refresh_requested_ = true;
+  std::map<std::string, Entry> entries_;
+  std::chrono::steady_clock::time_point next_refresh_{};
+  std::uint64_t rng_state_;
+  PollerStats stats_;
+  std::optional<store::ServerAddresses> addresses_;
+
+  std::unique_ptr<boost::asio::thread_pool> pool_;
+  std::thread scheduler_;
+};
+
+}  // namespace atrium::services
