@@ -37,6 +37,11 @@ const std::vector<KeyDoc> kKeys = {
     {"api.read_timeout_s", "integer", "30", "Seconds a client may take to send a request (1 to 3600)."},
     {"api.network_threads", "integer", "2", "Threads that accept, parse and answer requests (1 to 64)."},
     {"api.db_threads", "integer", "4", "Threads that run database work for requests (1 to 256)."},
+    {"polling.interval_s", "integer", "60", "Seconds between two polls of one system (5 to 86400); each interval is +-20% at random, and a system that does not answer is polled up to 8 times less often until it does."},
+    {"polling.workers", "integer", "16", "Polls in flight at most (1 to 512); a slow or dead system holds one worker for at most polling.timeout_ms."},
+    {"polling.timeout_ms", "integer", "5000", "How long one request to a system may take (100 to 120000)."},
+    {"polling.http_port", "integer", "0", "Port of the systems' HTTP management interface when it is not their family's default (0: 80)."},
+    {"polling.snmp_port", "integer", "0", "Port of the SNMP-only systems' agents when it is not 161 (0: 161)."},
     {"log.format", "string", "\"text\"", "\"text\" (readable) or \"json\" (one object per line)."},
     {"log.level", "string", "\"info\"", "\"debug\", \"info\", \"warn\" or \"error\"."},
 };
@@ -141,9 +146,13 @@ Result<Config> parse(std::string_view text, const std::filesystem::path& source_
     const std::string table_name(table_key.str());
     const auto* table = table_node.as_table();
     if (table == nullptr) {
-      return Error::invalid(fmt::format("configuration key {} is not known; keys live in the tables "
-                                        "[node], [database], [api] and [log]",
-                                        table_name),
+      std::string tables;
+      for (const auto& k : kKeys) {
+        const std::string t = "[" + std::string(k.key.substr(0, k.key.find('.'))) + "]";
+        if (tables.find(t) == std::string::npos) tables += (tables.empty() ? "" : " ") + t;
+      }
+      return Error::invalid(fmt::format("configuration key {} is not known; keys live in the tables {}",
+                                        table_name, tables),
                             table_name);
     }
     for (const auto& [key_name, node] : *table) {
@@ -206,6 +215,26 @@ Result<Config> parse(std::string_view text, const std::filesystem::path& source_
         auto v = getInteger(node, key, 1, 256);
         if (!v) return v.error();
         cfg.api.db_threads = static_cast<std::size_t>(*v);
+      } else if (key == "polling.interval_s") {
+        auto v = getInteger(node, key, 5, 86400);
+        if (!v) return v.error();
+        cfg.polling.interval = std::chrono::seconds(*v);
+      } else if (key == "polling.workers") {
+        auto v = getInteger(node, key, 1, 512);
+        if (!v) return v.error();
+        cfg.polling.workers = static_cast<std::size_t>(*v);
+      } else if (key == "polling.timeout_ms") {
+        auto v = getInteger(node, key, 100, 120000);
+        if (!v) return v.error();
+        cfg.polling.timeout = std::chrono::milliseconds(*v);
+      } else if (key == "polling.http_port") {
+        auto v = getInteger(node, key, 0, 65535);
+        if (!v) return v.error();
+        cfg.polling.http_port = static_cast<std::uint16_t>(*v);
+      } else if (key == "polling.snmp_port") {
+        auto v = getInteger(node, key, 0, 65535);
+        if (!v) return v.error();
+        cfg.polling.snmp_port = static_cast<std::uint16_t>(*v);
       } else if (key == "log.format") {
         auto v = getString(node, key);
         if (!v) return v.error();

@@ -46,6 +46,14 @@ struct Config {
     std::size_t db_threads = 4;
   } api;
 
+  struct Polling {
+    std::chrono::seconds interval{60};
+    std::size_t workers = 16;
+    std::chrono::milliseconds timeout{5000};
+    std::uint16_t http_port = 0;  // 0: the family's default (80)
+    std::uint16_t snmp_port = 0;  // 0: 161
+  } polling;
+
   struct Log {
     log::Format format = log::Format::kText;
     log::Level level = log::Level::kInfo;
