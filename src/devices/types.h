@@ -91,6 +91,8 @@ struct DeviceStatus {
   Registration sip;
   std::vector<FeedbackSlot> feedback_slots;
   std::optional<std::chrono::seconds> uptime;
+  // The first network interface is up (SNMP ifOperStatus.1); nullopt when not reported.
+  std::optional<bool> interface_up;
 
   bool operator==(const DeviceStatus&) const = default;
 };

@@ -20,27 +20,10 @@
 #include <fmt/format.h>
 
 #include "common/log.h"
+#include "devices/snmp/net_snmp.h"
 
 namespace atrium::ingest {
 namespace {
-
-std::once_flag g_snmp_init;
-
-void initNetSnmp() {
-  std::call_once(g_snmp_init, [] {
-    // Atrium reads no net-snmp configuration files, loads no MIBs and persists no state: all it
-    // needs is the protocol. Numeric OIDs throughout.
-    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_PERSIST_STATE, 1);
-    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
-    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
-    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_CONFIG_LOAD, 1);
-    netsnmp_ds_set_int(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_OID_OUTPUT_FORMAT, NETSNMP_OID_OUTPUT_NUMERIC);
-    ::setenv("MIBS", "", 0);
-    snmp_disable_log();
-    netsnmp_init_mib();
-    init_snmp("atrium");
-  });
-}
 
 std::string oidText(const oid* name, size_t len) {
   std::string out;
@@ -239,7 +222,7 @@ TrapReceiver::TrapReceiver(TrapReceiverOptions options, Sink sink) : impl_(std::
 TrapReceiver::~TrapReceiver() { stop(); }
 
 Result<std::uint16_t> TrapReceiver::start() {
-  initNetSnmp();
+  devices::initNetSnmp();
   const auto& o = impl_->options;
   const bool v6 = o.host.find(':') != std::string::npos;
   const std::string spec = v6 ? fmt::format("udp6:[{}]:{}", o.host, o.port) : fmt::format("udp:{}:{}", o.host, o.port);
