@@ -1,5 +1,5 @@
 // Feeds arbitrary bytes to the Cisco xAPI document parsers: HTTP feedback posts, status.xml,
-// configuration.xml, getxml and putxml answers. Each must answer a value or a clear error, never
+// configuration.xml, getxml and putxml answers, putxml requests (the simulator's side). Each must answer a value or a clear error, never
 // crash; what parses must also survive the simulator's builders and parse again.
 #include <cstddef>
 #include <cstdint>
@@ -59,5 +59,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   check(xapi::parseGetxml(body));
   check(xapi::parseCommandResult(body));
+  check(xapi::parsePutxmlRequest(body));
   return 0;
 }

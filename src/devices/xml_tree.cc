@@ -119,7 +119,11 @@ Result<XmlDocument> XmlDocument::parse(std::string_view text, std::string_view w
 std::string_view localName(pugi::xml_node node) {
   std::string_view name = node.name();
   std::size_t colon = name.rfind(':');
-  if (colon == std::string_view::npos || colon + 1 == name.size()) return name;
+  // Only a prefix before a well-formed local part is dropped ("a:1" stays whole).
+  if (colon == std::string_view::npos || colon + 1 == name.size() ||
+      !isNameStart(name[colon + 1])) {
+    return name;
+  }
   return name.substr(colon + 1);
 }
 
