@@ -41,7 +41,11 @@ struct Catalogue {
   // --- systems ------------------------------------------------------------------------------
   // Columns of every system select: id, name, family, model, addresses, folder_id, connectivity,
   // serial_number, software_version, username, password, status, last_seen, created_at,
-  // updated_at. insert/update bind them in that order as $1..$15.
+  // updated_at, h323_id, e164_alias, sip_uri (the persistent settings, migration 2), then the
+  // read-only ones: feedback_secret, last_polled_at, last_poll_error, active_calls, h323_status,
+  // sip_status, mac_address, reported_address, reported_name.
+  // insert_system binds the first 18 as $1..$18 and feedback_secret as $19; update_system binds
+  // the first 18 (the secret and the poll fields never change through it).
   std::string_view insert_system;
   std::string_view select_system;             // $1 id
   std::string_view select_system_for_update;  // $1 id, locks the row where the dialect can
@@ -55,6 +59,61 @@ struct Catalogue {
   std::string_view count_systems;
   // Appended to a text sort expression so both dialects sort the same way (bytewise).
   std::string_view bytewise_collation;
+
+  // --- systems as polling and ingest see them (DeviceStore) ---------------------------------
+  std::string_view select_systems_after;      // $1 after id ('' from the start), $2 limit
+  std::string_view select_system_by_secret;   // $1 feedback secret
+  std::string_view select_systems_by_address; // $1 address (exact, any of the addresses)
+  // $1 id, $2 status, $3 last_seen (NULL keeps it), $4 last_polled_at, $5 last_poll_error,
+  // $6 active_calls, $7 h323_status, $8 sip_status; identity, '' keeps the stored value:
+  // $9 model, $10 serial_number, $11 software_version, $12 mac_address, $13 reported_address,
+  // $14 reported_name.
+  std::string_view update_system_poll;
+  std::string_view update_system_connectivity;  // $1 id, $2 connectivity
+
+  // --- events -------------------------------------------------------------------------------
+  // $1 system_id (NULL, or set to NULL when no such system), $2 idempotency_key, $3 source,
+  // $4 kind, $5 received_at, $6 occurred_at, $7 node, $8 source_address, $9 payload.
+  // Returns the new id; no row when the key was stored before.
+  std::string_view insert_event;
+  // Filters: $1 system_id, $2 since_id, $3 since (received_at), $4 source, $5 kind; lists add
+  // $6 limit, $7 offset. Columns: id, system_id, idempotency_key, source, kind, received_at,
+  // occurred_at, node, source_address, payload.
+  std::string_view list_events_oldest_first;
+  std::string_view list_events_newest_first;
+  std::string_view count_events;
+
+  // --- call records -------------------------------------------------------------------------
+  // Columns: id, system_id, call_id, direction, remote, protocol, started_at, ended_at,
+  // duration_seconds, cause, source.
+  // $1 system_id, $2 call_id, $3 direction, $4 remote, $5 protocol, $6 started_at, $7 source:
+  // opens a record, or fills in what the open one with the same system and call id lacks.
+  std::string_view upsert_open_call;
+  std::string_view select_open_call;  // $1 system_id, $2 call_id -> id, started_at, remote...
+  // $1 id, $2 ended_at, $3 duration_seconds, $4 cause, $5 remote, $6 protocol, $7 direction
+  std::string_view end_call;
+  // $1..$10: the columns without id, for a call that ended with no open record.
+  std::string_view insert_ended_call;
+  // Filters: $1 system_id, $2 since (started_at), $3 open only (bool); list adds $4 limit,
+  // $5 offset; newest first.
+  std::string_view list_calls;
+  std::string_view count_calls;
+
+  // --- tickets ------------------------------------------------------------------------------
+  // Columns: id, system_id, kind, severity, message, first_seen, last_seen, cleared_at,
+  // acknowledged_at, acknowledged_by.
+  // $1 system_id, $2 kind, $3 severity, $4 message, $5 now: opens or refreshes the open ticket.
+  std::string_view upsert_open_ticket;
+  std::string_view clear_ticket;        // $1 system_id, $2 kind, $3 cleared_at
+  std::string_view acknowledge_ticket;  // $1 id, $2 at, $3 actor; returns the columns
+  std::string_view select_ticket;       // $1 id
+  // Filters: $1 system_id, $2 kind, $3 open only (bool); list adds $4 limit, $5 offset.
+  std::string_view list_tickets;
+  std::string_view count_tickets;
+
+  // --- installation settings ----------------------------------------------------------------
+  std::string_view select_setting;  // $1 key -> value
+  std::string_view upsert_setting;  // $1 key, $2 value
 
   // --- audit --------------------------------------------------------------------------------
   // $1 at, $2 actor, $3 action, $4 entity_type, $5 entity_id, $6 old_value, $7 new_value

@@ -34,6 +34,11 @@ class DeviceStore {
   // Stores the events that are new in one transaction; returns how many were new (a duplicate
   // idempotency key is not an error: it was stored before).
   Result<int> insertEvents(const std::vector<StoredEvent>& events);
+  // The same, and in the same transaction applies the call updates of the events that were new
+  // (a replayed or retried event changes no call record twice). Returns the new events with
+  // their ids, in batch order.
+  Result<std::vector<StoredEvent>> storeEvents(const std::vector<StoredEvent>& events,
+                                               const std::vector<CallUpdate>& call_updates);
   Result<Page<StoredEvent>> events(const EventFilter& filter);
 
   // --- call records ----------------------------------------------------------------------------
@@ -54,6 +59,7 @@ class DeviceStore {
   Result<Page<Ticket>> tickets(const TicketFilter& filter);
 
   // --- installation settings ---------------------------------------------------------------------
+  // Defaults (empty addresses, port 8080) until set.
   Result<ServerAddresses> serverAddresses();
   Status setServerAddresses(const ServerAddresses& addresses, const std::string& actor);
 

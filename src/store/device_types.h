@@ -70,6 +70,15 @@ struct CallRecord {
   std::string source;  // "feedback", "trap", "bridge", "poll"
 };
 
+// A change to a call record that an event implies, applied with the event (see
+// DeviceStore::storeEvents).
+struct CallUpdate {
+  enum class Kind { kStarted, kEnded };
+  Kind kind = Kind::kStarted;
+  std::size_t event_index = 0;  // the event (in the batch) this update comes from
+  CallRecord record;
+};
+
 struct CallRecordFilter {
   std::optional<std::string> system_id;
   std::optional<TimePoint> since;  // started at or after

@@ -9,20 +9,13 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "store/catalogue.h"
+#include "store/system_rows.h"
 
 namespace atrium::store {
 namespace {
 
 using Params = std::vector<Value>;
 using nlohmann::json;
-
-std::int64_t toMs(TimePoint t) {
-  return std::chrono::floor<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-TimePoint fromMs(std::int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
-// Time as the database keeps it (millisecond precision), so what a method returns equals what a
-// later read returns.
-TimePoint truncateMs(TimePoint t) { return fromMs(toMs(t)); }
 
 Value optText(const std::optional<std::string>& s) { return s ? Value(*s) : Value(nullptr); }
 json optJson(const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); }
@@ -58,7 +51,10 @@ json systemJson(const System& s) {
               {"status", s.status},
               {"last_seen", s.last_seen ? json(formatTimestamp(*s.last_seen)) : json(nullptr)},
               {"created_at", formatTimestamp(s.created_at)},
-              {"updated_at", formatTimestamp(s.updated_at)}};
+              {"updated_at", formatTimestamp(s.updated_at)},
+              {"h323_id", s.h323_id},
+              {"e164_alias", s.e164_alias},
+              {"sip_uri", s.sip_uri}};
 }
 
 json folderJson(const Folder& f) {
@@ -105,50 +101,6 @@ std::string escapeLike(std::string_view s) {
     out += c;
   }
   return out;
-}
-
-Params systemParams(const System& s) {
-  return Params{s.id,
-                s.name,
-                s.family,
-                s.model,
-                json(s.addresses).dump(),
-                optText(s.folder_id),
-                s.connectivity,
-                optText(s.serial_number),
-                s.software_version,
-                s.username,
-                s.password,
-                s.status,
-                s.last_seen ? Value(toMs(*s.last_seen)) : Value(nullptr),
-                toMs(s.created_at),
-                toMs(s.updated_at)};
-}
-
-Result<System> systemFromRow(const Rows& r, std::size_t i) {
-  System s;
-  s.id = r.text(i, 0);
-  s.name = r.text(i, 1);
-  s.family = r.text(i, 2);
-  s.model = r.text(i, 3);
-  auto addresses = json::parse(r.text(i, 4), nullptr, false);
-  if (addresses.is_discarded() || !addresses.is_array()) {
-    return Error::internal(fmt::format("system {} has malformed addresses in the database", s.id));
-  }
-  for (const auto& a : addresses) {
-    if (a.is_string()) s.addresses.push_back(a.get<std::string>());
-  }
-  s.folder_id = r.optText(i, 5);
-  s.connectivity = r.text(i, 6);
-  s.serial_number = r.optText(i, 7);
-  s.software_version = r.text(i, 8);
-  s.username = r.text(i, 9);
-  s.password = r.text(i, 10);
-  s.status = r.text(i, 11);
-  if (auto seen = r.optInteger(i, 12)) s.last_seen = fromMs(*seen);
-  s.created_at = fromMs(r.integer(i, 13));
-  s.updated_at = fromMs(r.integer(i, 14));
-  return s;
 }
 
 Folder folderFromRow(const Rows& r, std::size_t i) {
@@ -456,7 +408,7 @@ Result<System> Store::createSystem(const System& system, const std::string& acto
   s.id = newUuid();
   s.created_at = s.updated_at = truncateMs(clock_.now());
   if (s.last_seen) s.last_seen = truncateMs(*s.last_seen);
-  auto r = conn.query(cat.insert_system, systemParams(s));
+  auto r = conn.query(cat.insert_system, systemInsertParams(s, randomHex(16)));
   if (!r.ok()) return r.error();
   ATRIUM_TRY(writeAudit(conn, cat, s.created_at, actor, "create", "system", s.id, nullptr,
                         masked(systemJson(s))));
@@ -544,13 +496,16 @@ Result<System> Store::updateSystem(const std::string& id, const SystemPatch& pat
   if (patch.password) next.password = *patch.password;
   if (patch.status) next.status = *patch.status;
   if (patch.last_seen) next.last_seen = truncateMs(*patch.last_seen);
+  if (patch.h323_id) next.h323_id = *patch.h323_id;
+  if (patch.e164_alias) next.e164_alias = *patch.e164_alias;
+  if (patch.sip_uri) next.sip_uri = *patch.sip_uri;
   if (next.folder_id && next.folder_id != old->folder_id) {
     ATRIUM_TRY(requireFolder(conn, cat, *next.folder_id, "folder_id"));
   }
   auto [old_part, new_part] = changedFields(systemJson(*old), systemJson(next));
   if (new_part.empty()) return *old;
   next.updated_at = truncateMs(clock_.now());
-  auto r = conn.query(cat.update_system, systemParams(next));
+  auto r = conn.query(cat.update_system, systemUpdateParams(next));
   if (!r.ok()) return r.error();
   ATRIUM_TRY(
       writeAudit(conn, cat, next.updated_at, actor, "update", "system", id, old_part, new_part));

@@ -46,6 +46,19 @@ struct System {
   std::optional<TimePoint> last_seen;
   TimePoint created_at;
   TimePoint updated_at;
+  // Persistent settings, re-applied to the system on boot and registration events (audited).
+  std::string h323_id;
+  std::string e164_alias;
+  std::string sip_uri;
+  // What the last poll saw: read-only, written by DeviceStore::recordPoll without audit.
+  std::optional<TimePoint> last_polled_at;
+  std::string last_poll_error;
+  int active_calls = 0;
+  std::string h323_status;  // registration, as the device words it
+  std::string sip_status;
+  std::string mac_address;
+  std::string reported_address;
+  std::string reported_name;
 };
 
 enum class SortOrder { kAscending, kDescending };
@@ -85,6 +98,9 @@ struct SystemPatch {
   std::optional<std::string> password;
   std::optional<std::string> status;
   std::optional<TimePoint> last_seen;
+  std::optional<std::string> h323_id;
+  std::optional<std::string> e164_alias;
+  std::optional<std::string> sip_uri;
 };
 
 struct FolderPatch {

@@ -172,10 +172,10 @@ TEST_P(StoreTest, CheckSchemaExplainsWhatToDo) {
   {
     auto conn = db_->acquire();
     ASSERT_TRUE(conn.ok());
-    // Pretend the database is at an older version than this build.
+    // Pretend the database is at an older version than this build (1; 0 would read as no schema).
     ASSERT_TRUE((**conn).query("DELETE FROM schema_version").ok());
     ASSERT_TRUE(
-        (**conn).query("INSERT INTO schema_version (version, applied_at) VALUES (0, 0)").ok());
+        (**conn).query("INSERT INTO schema_version (version, applied_at) VALUES (1, 0)").ok());
   }
   if (latestSchemaVersion() > 1) {
     auto older = store_->checkSchema();

@@ -67,9 +67,89 @@ CREATE INDEX audit_log_entity_idx ON audit_log (entity_type, entity_id);
 CREATE INDEX audit_log_actor_idx ON audit_log (actor);
 )sql";
 
+constexpr std::string_view kMigration2 = R"sql(
+-- Persistent settings re-applied on boot, what polling saw, and the per-system feedback secret.
+ALTER TABLE systems ADD COLUMN h323_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE systems ADD COLUMN e164_alias TEXT NOT NULL DEFAULT '';
+ALTER TABLE systems ADD COLUMN sip_uri TEXT NOT NULL DEFAULT '';
+ALTER TABLE systems ADD COLUMN feedback_secret TEXT;
+UPDATE systems SET feedback_secret = lower(hex(randomblob(16)));
+CREATE UNIQUE INDEX systems_feedback_secret_key ON systems (feedback_secret);
+ALTER TABLE systems ADD COLUMN last_polled_at INTEGER;
+ALTER TABLE systems ADD COLUMN last_poll_error TEXT NOT NULL DEFAULT '';
+ALTER TABLE systems ADD COLUMN active_calls INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE systems ADD COLUMN h323_status TEXT NOT NULL DEFAULT '';
+ALTER TABLE systems ADD COLUMN sip_status TEXT NOT NULL DEFAULT '';
+ALTER TABLE systems ADD COLUMN mac_address TEXT NOT NULL DEFAULT '';
+ALTER TABLE systems ADD COLUMN reported_address TEXT NOT NULL DEFAULT '';
+ALTER TABLE systems ADD COLUMN reported_name TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  system_id TEXT REFERENCES systems (id) ON DELETE SET NULL,
+  idempotency_key TEXT NOT NULL CONSTRAINT events_idempotency_key_key UNIQUE,
+  source TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  occurred_at INTEGER,
+  node TEXT NOT NULL DEFAULT '',
+  source_address TEXT NOT NULL DEFAULT '',
+  payload TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX events_system_id_idx ON events (system_id, id);
+CREATE INDEX events_received_at_idx ON events (received_at);
+
+CREATE TABLE call_records (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  system_id TEXT NOT NULL REFERENCES systems (id) ON DELETE CASCADE,
+  call_id TEXT NOT NULL,
+  direction TEXT NOT NULL DEFAULT 'unknown',
+  remote TEXT NOT NULL DEFAULT '',
+  protocol TEXT NOT NULL DEFAULT '',
+  started_at INTEGER NOT NULL,
+  ended_at INTEGER,
+  duration_seconds INTEGER,
+  cause TEXT NOT NULL DEFAULT '',
+  source TEXT NOT NULL
+);
+-- At most one open record per (system, call id).
+CREATE UNIQUE INDEX call_records_open_key ON call_records (system_id, call_id)
+  WHERE ended_at IS NULL;
+CREATE INDEX call_records_system_id_idx ON call_records (system_id, started_at);
+CREATE INDEX call_records_started_at_idx ON call_records (started_at);
+
+CREATE TABLE tickets (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  system_id TEXT REFERENCES systems (id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  message TEXT NOT NULL,
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  cleared_at INTEGER,
+  acknowledged_at INTEGER,
+  acknowledged_by TEXT NOT NULL DEFAULT ''
+);
+-- At most one open ticket per (system, kind); server tickets have no system.
+CREATE UNIQUE INDEX tickets_open_key ON tickets (COALESCE(system_id, ''), kind) WHERE cleared_at IS NULL;
+CREATE INDEX tickets_system_id_idx ON tickets (system_id);
+
+CREATE TABLE settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+)sql";
+
 #define ATRIUM_SYSTEM_COLUMNS                                                                   \
   "id, name, family, model, addresses, folder_id, connectivity, serial_number, "              \
-  "software_version, username, password, status, last_seen, created_at, updated_at"
+  "software_version, username, password, status, last_seen, created_at, updated_at, h323_id, "    \
+  "e164_alias, sip_uri, feedback_secret, last_polled_at, last_poll_error, active_calls, "      \
+  "h323_status, sip_status, mac_address, reported_address, reported_name"
+
+#define ATRIUM_SYSTEM_INSERT_COLUMNS                                                            \
+  "id, name, family, model, addresses, folder_id, connectivity, serial_number, "              \
+  "software_version, username, password, status, last_seen, created_at, updated_at, h323_id, "    \
+  "e164_alias, sip_uri, feedback_secret"
 
 #define ATRIUM_SYSTEM_FILTER                                                                    \
   " WHERE ($1 IS NULL OR family = $1)"                                                        \
@@ -81,12 +161,32 @@ CREATE INDEX audit_log_actor_idx ON audit_log (actor);
   " AND ($7 IS NULL OR EXISTS (SELECT 1 FROM json_each(systems.addresses) AS a"               \
   " WHERE a.value = $7))"
 
+#define ATRIUM_EVENT_COLUMNS                                                                    \
+  "id, system_id, idempotency_key, source, kind, received_at, occurred_at, node, "            \
+  "source_address, payload"
+#define ATRIUM_EVENT_FILTER                                                                     \
+  " WHERE ($1 IS NULL OR system_id = $1) AND ($2 IS NULL OR id > $2)"      \
+  " AND ($3 IS NULL OR received_at >= $3) AND ($4 IS NULL OR source = $4)"      \
+  " AND ($5 IS NULL OR kind = $5)"
+#define ATRIUM_CALL_COLUMNS                                                                     \
+  "id, system_id, call_id, direction, remote, protocol, started_at, ended_at, "               \
+  "duration_seconds, cause, source"
+#define ATRIUM_CALL_FILTER                                                                      \
+  " WHERE ($1 IS NULL OR system_id = $1) AND ($2 IS NULL OR started_at >= $2)"  \
+  " AND ($3 = 0 OR ended_at IS NULL)"
+#define ATRIUM_TICKET_COLUMNS                                                                   \
+  "id, system_id, kind, severity, message, first_seen, last_seen, cleared_at, "               \
+  "acknowledged_at, acknowledged_by"
+#define ATRIUM_TICKET_FILTER                                                                    \
+  " WHERE ($1 IS NULL OR system_id = $1) AND ($2 IS NULL OR kind = $2)"      \
+  " AND ($3 = 0 OR cleared_at IS NULL)"
+
 #define ATRIUM_AUDIT_FILTER                                                                     \
   " WHERE ($1 IS NULL OR entity_type = $1) AND ($2 IS NULL OR entity_id = $2)"                \
   " AND ($3 IS NULL OR actor = $3)"
 
 const Catalogue kCatalogue{
-    .migrations = {kMigration1},
+    .migrations = {kMigration1, kMigration2},
 
     .schema_table_exists =
         "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
@@ -117,19 +217,91 @@ const Catalogue kCatalogue{
         " UNION ALL SELECT f.id, f.parent_id FROM folders f JOIN chain c ON f.id = c.parent_id)"
         " SELECT count(*) FROM chain WHERE id = $2",
 
-    .insert_system = "INSERT INTO systems (" ATRIUM_SYSTEM_COLUMNS
-                     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    .insert_system = "INSERT INTO systems (" ATRIUM_SYSTEM_INSERT_COLUMNS
+                     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
+                     "$16, $17, $18, $19)",
     .select_system = "SELECT " ATRIUM_SYSTEM_COLUMNS " FROM systems WHERE id = $1",
     .select_system_for_update = "SELECT " ATRIUM_SYSTEM_COLUMNS " FROM systems WHERE id = $1",
     .update_system = "UPDATE systems SET name = $2, family = $3, model = $4, addresses = $5, "
                      "folder_id = $6, connectivity = $7, serial_number = $8, "
                      "software_version = $9, username = $10, password = $11, status = $12, "
-                     "last_seen = $13, created_at = $14, updated_at = $15 WHERE id = $1",
+                     "last_seen = $13, created_at = $14, updated_at = $15, h323_id = $16, "
+                     "e164_alias = $17, sip_uri = $18 WHERE id = $1",
     .delete_system = "DELETE FROM systems WHERE id = $1",
     .list_systems = "SELECT " ATRIUM_SYSTEM_COLUMNS " FROM systems" ATRIUM_SYSTEM_FILTER
                     " ORDER BY {order_by} LIMIT $8 OFFSET $9",
     .count_systems = "SELECT count(*) FROM systems" ATRIUM_SYSTEM_FILTER,
     .bytewise_collation = "",
+
+    .select_systems_after = "SELECT " ATRIUM_SYSTEM_COLUMNS
+                            " FROM systems WHERE id > $1 ORDER BY id LIMIT $2",
+    .select_system_by_secret =
+        "SELECT " ATRIUM_SYSTEM_COLUMNS " FROM systems WHERE feedback_secret = $1",
+    .select_systems_by_address =
+        "SELECT " ATRIUM_SYSTEM_COLUMNS " FROM systems WHERE EXISTS (SELECT 1 FROM json_each(systems.addresses) AS a WHERE a.value = $1) ORDER BY id",
+    .update_system_poll =
+        "UPDATE systems SET status = $2, last_seen = COALESCE($3, last_seen), "
+        "last_polled_at = $4, last_poll_error = $5, active_calls = $6, h323_status = $7, "
+        "sip_status = $8, "
+        "model = CASE WHEN $9 = '' THEN model ELSE $9 END, "
+        "serial_number = CASE WHEN $10 = '' THEN serial_number ELSE $10 END, "
+        "software_version = CASE WHEN $11 = '' THEN software_version ELSE $11 END, "
+        "mac_address = CASE WHEN $12 = '' THEN mac_address ELSE $12 END, "
+        "reported_address = CASE WHEN $13 = '' THEN reported_address ELSE $13 END, "
+        "reported_name = CASE WHEN $14 = '' THEN reported_name ELSE $14 END "
+        "WHERE id = $1",
+    .update_system_connectivity = "UPDATE systems SET connectivity = $2 WHERE id = $1",
+
+    .insert_event =
+        "INSERT INTO events (system_id, idempotency_key, source, kind, received_at, occurred_at, "
+        "node, source_address, payload) VALUES ((SELECT id FROM systems WHERE id = $1), $2, "
+        "$3, $4, $5, $6, $7, $8, $9) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+    .list_events_oldest_first = "SELECT " ATRIUM_EVENT_COLUMNS " FROM events" ATRIUM_EVENT_FILTER
+                                " ORDER BY id ASC LIMIT $6 OFFSET $7",
+    .list_events_newest_first = "SELECT " ATRIUM_EVENT_COLUMNS " FROM events" ATRIUM_EVENT_FILTER
+                                " ORDER BY id DESC LIMIT $6 OFFSET $7",
+    .count_events = "SELECT count(*) FROM events" ATRIUM_EVENT_FILTER,
+
+    .upsert_open_call =
+        "INSERT INTO call_records (system_id, call_id, direction, remote, protocol, started_at, "
+        "source) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+        "ON CONFLICT (system_id, call_id) WHERE ended_at IS NULL DO UPDATE SET "
+        "direction = CASE WHEN excluded.direction = 'unknown' THEN call_records.direction "
+        "ELSE excluded.direction END, "
+        "remote = CASE WHEN excluded.remote = '' THEN call_records.remote ELSE excluded.remote END, "
+        "protocol = CASE WHEN excluded.protocol = '' THEN call_records.protocol "
+        "ELSE excluded.protocol END",
+    .select_open_call = "SELECT " ATRIUM_CALL_COLUMNS " FROM call_records "
+                        "WHERE system_id = $1 AND call_id = $2 AND ended_at IS NULL",
+    .end_call = "UPDATE call_records SET ended_at = $2, duration_seconds = $3, cause = $4, "
+                "remote = CASE WHEN $5 = '' THEN remote ELSE $5 END, "
+                "protocol = CASE WHEN $6 = '' THEN protocol ELSE $6 END, "
+                "direction = CASE WHEN $7 = 'unknown' THEN direction ELSE $7 END "
+                "WHERE id = $1",
+    .insert_ended_call =
+        "INSERT INTO call_records (system_id, call_id, direction, remote, protocol, started_at, "
+        "ended_at, duration_seconds, cause, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    .list_calls = "SELECT " ATRIUM_CALL_COLUMNS " FROM call_records" ATRIUM_CALL_FILTER
+                  " ORDER BY started_at DESC, id DESC LIMIT $4 OFFSET $5",
+    .count_calls = "SELECT count(*) FROM call_records" ATRIUM_CALL_FILTER,
+
+    .upsert_open_ticket =
+        "INSERT INTO tickets (system_id, kind, severity, message, first_seen, last_seen) "
+        "VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (COALESCE(system_id, ''), kind) WHERE cleared_at IS NULL "
+        "DO UPDATE SET severity = excluded.severity, message = excluded.message, "
+        "last_seen = excluded.last_seen RETURNING " ATRIUM_TICKET_COLUMNS,
+    .clear_ticket = "UPDATE tickets SET cleared_at = $3 WHERE COALESCE(system_id, '') = COALESCE($1, '') AND kind = $2 "
+                    "AND cleared_at IS NULL",
+    .acknowledge_ticket = "UPDATE tickets SET acknowledged_at = $2, acknowledged_by = $3 "
+                          "WHERE id = $1 RETURNING " ATRIUM_TICKET_COLUMNS,
+    .select_ticket = "SELECT " ATRIUM_TICKET_COLUMNS " FROM tickets WHERE id = $1",
+    .list_tickets = "SELECT " ATRIUM_TICKET_COLUMNS " FROM tickets" ATRIUM_TICKET_FILTER
+                    " ORDER BY id DESC LIMIT $4 OFFSET $5",
+    .count_tickets = "SELECT count(*) FROM tickets" ATRIUM_TICKET_FILTER,
+
+    .select_setting = "SELECT value FROM settings WHERE key = $1",
+    .upsert_setting = "INSERT INTO settings (key, value) VALUES ($1, $2) "
+                      "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 
     .insert_audit = "INSERT INTO audit_log (at, actor, action, entity_type, entity_id, old_value, "
                     "new_value) VALUES ($1, $2, $3, $4, $5, $6, $7)",
