@@ -1,6 +1,7 @@
 // Feeds arbitrary bytes to the Cisco xAPI document parsers: HTTP feedback posts, status.xml,
-// configuration.xml, getxml and putxml answers, putxml requests (the simulator's side). Each must answer a value or a clear error, never
-// crash; what parses must also survive the simulator's builders and parse again.
+// configuration.xml, getxml and putxml answers, putxml requests (the simulator's side). Each must
+// answer a value or a clear error, never crash; what parses must also survive the simulator's
+// builders and parse again.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

@@ -13,9 +13,7 @@ bool isNameStart(char c) {
          static_cast<unsigned char>(c) >= 0x80;
 }
 
-bool isNameChar(char c) {
-  return isNameStart(c) || (c >= '0' && c <= '9') || c == '-' || c == '.';
-}
+bool isNameChar(char c) { return isNameStart(c) || (c >= '0' && c <= '9') || c == '-' || c == '.'; }
 
 // Walks the whole tree without recursion, so hostile nesting cannot exhaust the stack.
 Status checkShape(const pugi::xml_document& doc, std::string_view what, const XmlLimits& limits) {
@@ -84,8 +82,8 @@ Status flattenInto(pugi::xml_node node, std::string& path, std::vector<PathValue
   }
   bytes += out.back().first.size() + out.back().second.size() + 2 * sizeof(std::string);
   if (bytes > limits.max_flat_bytes) {
-    return Error::invalid("document expands to more than " +
-                          std::to_string(limits.max_flat_bytes) + " bytes of paths and values");
+    return Error::invalid("document expands to more than " + std::to_string(limits.max_flat_bytes) +
+                          " bytes of paths and values");
   }
   return okStatus();
 }

@@ -7,11 +7,10 @@
 #include <cstddef>
 #include <initializer_list>
 #include <memory>
+#include <pugixml.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <pugixml.hpp>
 
 #include "common/result.h"
 #include "devices/types.h"
@@ -19,10 +18,10 @@
 namespace atrium::devices {
 
 struct XmlLimits {
-  std::size_t max_bytes = 8u << 20;     // larger input is refused before parsing
-  int max_depth = 48;                   // element nesting
-  std::size_t max_nodes = 500'000;      // elements, text and attributes together
-  std::size_t max_name_bytes = 256;     // one element or attribute name
+  std::size_t max_bytes = 8u << 20;        // larger input is refused before parsing
+  int max_depth = 48;                      // element nesting
+  std::size_t max_nodes = 500'000;         // elements, text and attributes together
+  std::size_t max_name_bytes = 256;        // one element or attribute name
   std::size_t max_flat_bytes = 64u << 20;  // total size of flattened paths and values
 };
 

@@ -60,9 +60,8 @@ TEST(DevicesXmlTest, FlattenAndBuildAreInverse) {
 
 TEST(DevicesTimeTest, DeviceFormats) {
   using std::chrono::sys_days;
-  auto expected = sys_days(std::chrono::year_month_day(std::chrono::year(2021),
-                                                       std::chrono::month(3),
-                                                       std::chrono::day(2))) +
+  auto expected = sys_days(std::chrono::year_month_day(
+                      std::chrono::year(2021), std::chrono::month(3), std::chrono::day(2))) +
                   std::chrono::hours(19) + std::chrono::minutes(6) + std::chrono::seconds(31);
   EXPECT_EQ(parseDeviceTime("2021-03-02T14:06:31-0500"), expected);
   EXPECT_EQ(parseDeviceTime("2021-03-02T19:06:31Z"), expected);

@@ -144,10 +144,19 @@ TEST(XapiFeedbackTest, MalformedAndUnknownPostsAreErrors) {
 }
 
 TEST(XapiFeedbackTest, BuiltFeedbackReadsBack) {
-  SystemIdentity id{"Sim 9", "Cisco Webex Room Kit", "Cisco Codec", "ce9.15.3", "SIM9",
-                    "02:00:00:00:00:09", "127.0.0.9", "", "", "", ""};
-  CallInfo call{"5", CallDirection::kIncoming, "sip:alice@example.org", "Alice & Bob", "Sip", 768,
-                CallState::kConnected, std::chrono::seconds(0)};
+  SystemIdentity id{"Sim 9",
+                    "Cisco Webex Room Kit",
+                    "Cisco Codec",
+                    "ce9.15.3",
+                    "SIM9",
+                    "02:00:00:00:00:09",
+                    "127.0.0.9",
+                    "",
+                    "",
+                    "",
+                    ""};
+  CallInfo call{"5", CallDirection::kIncoming, "sip:alice@example.org", "Alice & Bob", "Sip",
+                768, CallState::kConnected,    std::chrono::seconds(0)};
 
   auto connected = parseFeedbackXml(buildCallSuccessfulFeedback(id, call), "sim-9");
   ASSERT_TRUE(connected.ok()) << connected.error().message;
@@ -171,8 +180,8 @@ TEST(XapiFeedbackTest, BuiltFeedbackReadsBack) {
   EXPECT_EQ(boot->front().kind, EventKind::kBoot);
   EXPECT_EQ(boot->front().identity, id);
 
-  auto status = buildStatusFeedback(id, {{"SIP/Registration[1]/Status", "Registered"},
-                                         {"Call[5]/ghost", "True"}});
+  auto status = buildStatusFeedback(
+      id, {{"SIP/Registration[1]/Status", "Registered"}, {"Call[5]/ghost", "True"}});
   ASSERT_TRUE(status.ok());
   auto changes = parseFeedbackXml(*status, "sim-9");
   ASSERT_TRUE(changes.ok()) << changes.error().message;

@@ -30,7 +30,8 @@ std::string fixture(std::string_view name) {
 
 // The captured SX20 documents live beside the project (../shared/fixtures), never in it.
 std::string sharedFixture(std::string_view name) {
-  auto path = std::filesystem::path(ATRIUM_SOURCE_DIR) / ".." / "shared" / "fixtures" / "cisco" / name;
+  auto path =
+      std::filesystem::path(ATRIUM_SOURCE_DIR) / ".." / "shared" / "fixtures" / "cisco" / name;
   if (!std::filesystem::exists(path)) {
     ADD_FAILURE() << "shared fixture " << path
                   << " is missing: the real-device documents must be checked out beside the "
@@ -241,8 +242,11 @@ TEST(XapiPutxmlTest, CommandBodies) {
   EXPECT_EQ(*callDisconnectCommand("12"),
             "<Command><Call><Disconnect command=\"True\"><CallId>12</CallId></Disconnect></Call>"
             "</Command>");
-  FeedbackSlot slot{3, "https://atrium.example.org/feedback/abc", {"/Event/CallSuccessful",
-                    "/Status/Call[Status='Connected']"}, "XML", ""};
+  FeedbackSlot slot{3,
+                    "https://atrium.example.org/feedback/abc",
+                    {"/Event/CallSuccessful", "/Status/Call[Status='Connected']"},
+                    "XML",
+                    ""};
   EXPECT_EQ(*httpFeedbackRegisterCommand(slot),
             "<Command><HttpFeedback><Register command=\"True\"><FeedbackSlot>3</FeedbackSlot>"
             "<ServerUrl>https://atrium.example.org/feedback/abc</ServerUrl><Format>XML</Format>"
@@ -285,15 +289,18 @@ DeviceStatus sampleStatus() {
   s.calls.push_back(CallInfo{"41", CallDirection::kOutgoing, "vmr-7@sim.example.org",
                              "VMR <7> & friends", "SIP", 1920, CallState::kConnected,
                              std::chrono::seconds(75)});
-  s.calls.push_back(CallInfo{"42", CallDirection::kIncoming, "5550100", "Audio dial-in", "H323",
-                             64, CallState::kRinging, std::chrono::seconds(0)});
+  s.calls.push_back(CallInfo{"42", CallDirection::kIncoming, "5550100", "Audio dial-in", "H323", 64,
+                             CallState::kRinging, std::chrono::seconds(0)});
   s.muted = true;
   s.h323 = Registration{RegistrationState::kRegistered, "Registered", "", "127.0.0.2", ""};
   s.sip = Registration{RegistrationState::kRegistered, "Registered", "", "127.0.0.3",
                        "room7@sim.example.org"};
-  s.feedback_slots.push_back(FeedbackSlot{
-      2, "http://127.0.0.1:8080/feedback/x?y=1&z=2",
-      {"/Status/Call[Status='Connected']", "/Event/CallDisconnect"}, "XML", "OK"});
+  s.feedback_slots.push_back(
+      FeedbackSlot{2,
+                   "http://127.0.0.1:8080/feedback/x?y=1&z=2",
+                   {"/Status/Call[Status='Connected']", "/Event/CallDisconnect"},
+                   "XML",
+                   "OK"});
   s.uptime = std::chrono::seconds(3600);
   return s;
 }
@@ -351,8 +358,8 @@ namespace atrium::devices::cisco_xapi {
 namespace {
 
 TEST(XapiPutxmlTest, SimulatorReadsWhatTheDriverSends) {
-  FeedbackSlot slot{2, "https://atrium.example.org/fb/k", {"/Event/CallDisconnect", "/Status/SIP"},
-                    "XML", ""};
+  FeedbackSlot slot{
+      2, "https://atrium.example.org/fb/k", {"/Event/CallDisconnect", "/Status/SIP"}, "XML", ""};
   auto request = parsePutxmlRequest(*httpFeedbackRegisterCommand(slot));
   ASSERT_TRUE(request.ok()) << request.error().message;
   ASSERT_TRUE(request->isCommand());

@@ -108,17 +108,28 @@ TEST(XmlRpcTest, MalformedInputIsRejected) {
       "<methodResponse>",
       "<methodCall><params/></methodCall>",
       "<methodResponse><params/></methodResponse>",
-      "<methodResponse><params><param><value><int>12x</int></value></param></params></methodResponse>",
-      "<methodResponse><params><param><value><int>99999999999</int></value></param></params></methodResponse>",
-      "<methodResponse><params><param><value><boolean>2</boolean></value></param></params></methodResponse>",
-      "<methodResponse><params><param><value><double>nan</double></value></param></params></methodResponse>",
-      "<methodResponse><params><param><value><base64>a$==</base64></value></param></params></methodResponse>",
-      "<methodResponse><params><param><value><int>1</int><int>2</int></value></param></params></methodResponse>",
-      "<methodResponse><params><param><value><frob>1</frob></value></param></params></methodResponse>",
-      "<methodResponse><params><param><value><struct><member><name>a</name></member></struct></value></param></params></methodResponse>",
-      "<methodResponse><params><param><value><array><value/></array></value></param></params></methodResponse>",
-      "<methodResponse><params><param><value>1</value></param><param><value>2</value></param></params></methodResponse>",
-      "<methodResponse><params><param><value><int><b/></int></value></param></params></methodResponse>",
+      "<methodResponse><params><param><value><int>12x</int></value></param></params></"
+      "methodResponse>",
+      "<methodResponse><params><param><value><int>99999999999</int></value></param></params></"
+      "methodResponse>",
+      "<methodResponse><params><param><value><boolean>2</boolean></value></param></params></"
+      "methodResponse>",
+      "<methodResponse><params><param><value><double>nan</double></value></param></params></"
+      "methodResponse>",
+      "<methodResponse><params><param><value><base64>a$==</base64></value></param></params></"
+      "methodResponse>",
+      "<methodResponse><params><param><value><int>1</int><int>2</int></value></param></params></"
+      "methodResponse>",
+      "<methodResponse><params><param><value><frob>1</frob></value></param></params></"
+      "methodResponse>",
+      "<methodResponse><params><param><value><struct><member><name>a</name></member></struct></"
+      "value></param></params></methodResponse>",
+      "<methodResponse><params><param><value><array><value/></array></value></param></params></"
+      "methodResponse>",
+      "<methodResponse><params><param><value>1</value></param><param><value>2</value></param></"
+      "params></methodResponse>",
+      "<methodResponse><params><param><value><int><b/></int></value></param></params></"
+      "methodResponse>",
   };
   for (const char* body : cases) {
     auto decoded = decodeMethodResult(body);
@@ -164,7 +175,8 @@ TEST(XmlRpcTest, Base64) {
 
 TEST(McuApiTest, AuthenticationComesFirst) {
   MethodCall call = mcuCall("participant.add", {"admin", "s3cret"},
-                            {{"conferenceName", "Weekly"}, {"participantName", "room-7"},
+                            {{"conferenceName", "Weekly"},
+                             {"participantName", "room-7"},
                              {"authenticationUser", "ignored"}});
   ASSERT_EQ(call.params.size(), 1u);
   const XmlRpcStruct& s = *call.params[0].asStruct();
@@ -213,9 +225,9 @@ TEST(McuApiTest, EnumeratePaging) {
 }
 
 TEST(McuApiTest, FeedbackReceiverAndNotifications) {
-  MethodCall configure = feedbackReceiverConfigureCall(
-      {"admin", "pw"}, "http://atrium.example.org:8080/RPC2", "mcu-1", -1,
-      {"restart", "conferenceStarted"});
+  MethodCall configure =
+      feedbackReceiverConfigureCall({"admin", "pw"}, "http://atrium.example.org:8080/RPC2", "mcu-1",
+                                    -1, {"restart", "conferenceStarted"});
   const XmlRpcValue& p = configure.params[0];
   EXPECT_EQ(configure.method, "feedbackReceiver.configure");
   EXPECT_EQ(*p.member("receiverURI")->asString(), "http://atrium.example.org:8080/RPC2");

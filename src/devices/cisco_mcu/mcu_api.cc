@@ -22,8 +22,7 @@ MethodCall enumerateCall(std::string method, const McuCredentials& credentials,
   return mcuCall(std::move(method), credentials, std::move(filters));
 }
 
-Result<EnumeratePage> parseEnumeratePage(const XmlRpcValue& result,
-                                         std::string_view list_member) {
+Result<EnumeratePage> parseEnumeratePage(const XmlRpcValue& result, std::string_view list_member) {
   if (!result.asStruct()) {
     return Error::invalid("enumerate result is a " + std::string(result.typeName()) +
                           ", not a struct");
@@ -37,8 +36,8 @@ Result<EnumeratePage> parseEnumeratePage(const XmlRpcValue& result,
     }
     for (const XmlRpcValue& item : *items) {
       if (!item.asStruct()) {
-        return Error::invalid("enumerate result " + std::string(list_member) +
-                              " holds a " + std::string(item.typeName()) + ", not a struct");
+        return Error::invalid("enumerate result " + std::string(list_member) + " holds a " +
+                              std::string(item.typeName()) + ", not a struct");
       }
     }
     page.items = *items;
@@ -76,7 +75,8 @@ Result<McuNotification> parseEventNotification(const MethodCall& call) {
   const XmlRpcValue& params = call.params.front();
   McuNotification n;
   if (const XmlRpcValue* source = params.member("sourceIdentifier")) {
-    if (!source->asString()) return Error::invalid("eventNotification: sourceIdentifier is not a string");
+    if (!source->asString())
+      return Error::invalid("eventNotification: sourceIdentifier is not a string");
     n.source_identifier = *source->asString();
   }
   const XmlRpcValue* events = params.member("events");
@@ -91,8 +91,7 @@ Result<McuNotification> parseEventNotification(const MethodCall& call) {
   return n;
 }
 
-Result<McuNotification> decodeEventNotification(std::string_view body,
-                                                const XmlRpcLimits& limits) {
+Result<McuNotification> decodeEventNotification(std::string_view body, const XmlRpcLimits& limits) {
   auto call = decodeMethodCall(body, limits);
   if (!call.ok()) return call.error();
   return parseEventNotification(*call);
@@ -115,7 +114,8 @@ std::vector<DeviceEvent> notificationEvents(const McuNotification& notification,
     }
     e.values.emplace_back("sourceIdentifier", notification.source_identifier);
     e.values.emplace_back("event", name);
-    if (notification.sequence) e.values.emplace_back("seqNum", std::to_string(*notification.sequence));
+    if (notification.sequence)
+      e.values.emplace_back("seqNum", std::to_string(*notification.sequence));
     e.idempotency_key = eventIdempotencyKey(sender, e, i);
     out.push_back(std::move(e));
   }

@@ -21,17 +21,15 @@ struct McuCredentials {
 
 // A call with one struct parameter that starts with authenticationUser and
 // authenticationPassword, followed by `params` in order.
-MethodCall mcuCall(std::string method, const McuCredentials& credentials,
-                   XmlRpcStruct params = {});
+MethodCall mcuCall(std::string method, const McuCredentials& credentials, XmlRpcStruct params = {});
 
 // One page of an enumerate call (conference.enumerate, participant.enumerate, ...). The first
 // call has no enumerate_id; each following call passes back the id of the previous page.
 MethodCall enumerateCall(std::string method, const McuCredentials& credentials,
-                         const std::optional<XmlRpcValue>& enumerate_id,
-                         XmlRpcStruct filters = {});
+                         const std::optional<XmlRpcValue>& enumerate_id, XmlRpcStruct filters = {});
 
 struct EnumeratePage {
-  std::vector<XmlRpcValue> items;              // the structs of this page
+  std::vector<XmlRpcValue> items;                // the structs of this page
   std::optional<XmlRpcValue> next_enumerate_id;  // nullopt on the last page
 };
 
@@ -50,8 +48,8 @@ MethodCall feedbackReceiverConfigureCall(const McuCredentials& credentials,
 // An eventNotification call from a bridge: who sent it and which events happened. The events
 // are hints to re-read (conference.enumerate, participant.enumerate, device.query).
 struct McuNotification {
-  std::string source_identifier;  // set by feedbackReceiver.configure, or the bridge's MAC
-  std::vector<std::string> events;  // "restart", "conferenceStarted", "participantJoined", ...
+  std::string source_identifier;         // set by feedbackReceiver.configure, or the bridge's MAC
+  std::vector<std::string> events;       // "restart", "conferenceStarted", "participantJoined", ...
   std::optional<std::int32_t> sequence;  // seqNum, when the bridge sends one
 };
 

@@ -4,7 +4,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
-
 #include <pugixml.hpp>
 
 namespace atrium::devices::cisco_mcu {
@@ -18,8 +17,8 @@ std::string formatDouble(double d) {
   if (!std::isfinite(d)) return d != d ? "nan" : (d > 0 ? "inf" : "-inf");
   // Fixed notation (the spec has no exponents), shortest form that reads back exactly.
   std::array<char, 400> buffer{};
-  auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), d,
-                                 std::chars_format::fixed);
+  auto [end, ec] =
+      std::to_chars(buffer.data(), buffer.data() + buffer.size(), d, std::chars_format::fixed);
   if (ec != std::errc()) return "0";
   std::string text(buffer.data(), end);
   if (text.find('.') == std::string::npos) text += ".0";
@@ -249,43 +248,71 @@ Result<XmlRpcFault> decodeFault(pugi::xml_node fault, std::string_view what,
 
 std::string_view faultMeaning(std::int32_t code) {
   switch (code) {
-    case 1: return "method not supported";
-    case 2: return "duplicate conference name";
-    case 3: return "duplicate participant name";
-    case 4: return "no such conference or auto attendant";
-    case 5: return "no such participant";
-    case 6: return "too many conferences";
-    case 7: return "too many participants";
-    case 8: return "no conference name or auto attendant id supplied";
-    case 9: return "no participant name supplied";
-    case 10: return "no participant address supplied";
-    case 11: return "invalid start time";
-    case 12: return "invalid end time";
-    case 13: return "invalid PIN";
-    case 14: return "unauthorised";
-    case 15: return "insufficient privileges";
-    case 16: return "invalid enumerateID";
-    case 17: return "port reservation failure";
-    case 18: return "duplicate numeric ID";
-    case 34: return "authentication failure";
-    case 101: return "missing parameter";
-    case 102: return "invalid parameter";
-    case 103: return "malformed parameter";
-    case 201: return "operation failed";
-    default: return "device fault";
+    case 1:
+      return "method not supported";
+    case 2:
+      return "duplicate conference name";
+    case 3:
+      return "duplicate participant name";
+    case 4:
+      return "no such conference or auto attendant";
+    case 5:
+      return "no such participant";
+    case 6:
+      return "too many conferences";
+    case 7:
+      return "too many participants";
+    case 8:
+      return "no conference name or auto attendant id supplied";
+    case 9:
+      return "no participant name supplied";
+    case 10:
+      return "no participant address supplied";
+    case 11:
+      return "invalid start time";
+    case 12:
+      return "invalid end time";
+    case 13:
+      return "invalid PIN";
+    case 14:
+      return "unauthorised";
+    case 15:
+      return "insufficient privileges";
+    case 16:
+      return "invalid enumerateID";
+    case 17:
+      return "port reservation failure";
+    case 18:
+      return "duplicate numeric ID";
+    case 34:
+      return "authentication failure";
+    case 101:
+      return "missing parameter";
+    case 102:
+      return "invalid parameter";
+    case 103:
+      return "malformed parameter";
+    case 201:
+      return "operation failed";
+    default:
+      return "device fault";
   }
 }
 
 ErrorCode faultCode(std::int32_t code) {
   switch (code) {
     case 4:
-    case 5: return ErrorCode::kNotFound;
+    case 5:
+      return ErrorCode::kNotFound;
     case 2:
     case 3:
-    case 18: return ErrorCode::kConflict;
-    case 34: return ErrorCode::kUnauthorized;
+    case 18:
+      return ErrorCode::kConflict;
+    case 34:
+      return ErrorCode::kUnauthorized;
     case 14:
-    case 15: return ErrorCode::kForbidden;
+    case 15:
+      return ErrorCode::kForbidden;
     case 8:
     case 9:
     case 10:
@@ -295,8 +322,10 @@ ErrorCode faultCode(std::int32_t code) {
     case 16:
     case 101:
     case 102:
-    case 103: return ErrorCode::kInvalidArgument;
-    default: return ErrorCode::kInternal;
+    case 103:
+      return ErrorCode::kInvalidArgument;
+    default:
+      return ErrorCode::kInternal;
   }
 }
 
@@ -309,15 +338,24 @@ constexpr char kBase64Alphabet[] =
 
 std::string_view XmlRpcValue::typeName() const {
   switch (type()) {
-    case Type::kNil: return "nil";
-    case Type::kInt: return "int";
-    case Type::kBool: return "boolean";
-    case Type::kString: return "string";
-    case Type::kDouble: return "double";
-    case Type::kDateTime: return "dateTime.iso8601";
-    case Type::kBase64: return "base64";
-    case Type::kArray: return "array";
-    case Type::kStruct: return "struct";
+    case Type::kNil:
+      return "nil";
+    case Type::kInt:
+      return "int";
+    case Type::kBool:
+      return "boolean";
+    case Type::kString:
+      return "string";
+    case Type::kDouble:
+      return "double";
+    case Type::kDateTime:
+      return "dateTime.iso8601";
+    case Type::kBase64:
+      return "base64";
+    case Type::kArray:
+      return "array";
+    case Type::kStruct:
+      return "struct";
   }
   return "nil";
 }
@@ -442,8 +480,8 @@ Result<MethodResponse> decodeMethodResponse(std::string_view body, const XmlRpcL
   auto values = decodeParams(params, kWhat, limits);
   if (!values.ok()) return values.error();
   if (values->size() != 1) {
-    return malformed(kWhat, "a response has exactly one <param>, got " +
-                                std::to_string(values->size()));
+    return malformed(kWhat,
+                     "a response has exactly one <param>, got " + std::to_string(values->size()));
   }
   response.result = std::move(values->front());
   return response;

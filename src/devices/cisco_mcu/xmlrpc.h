@@ -39,15 +39,15 @@ class XmlRpcValue {
 
   XmlRpcValue() = default;  // nil
   // Defined below, once XmlRpcMember is complete.
-  XmlRpcValue(std::int32_t v);     // NOLINT(google-explicit-constructor)
-  XmlRpcValue(bool v);             // NOLINT(google-explicit-constructor)
-  XmlRpcValue(double v);           // NOLINT(google-explicit-constructor)
-  XmlRpcValue(std::string v);      // NOLINT(google-explicit-constructor)
-  XmlRpcValue(const char* v);      // NOLINT(google-explicit-constructor)
-  XmlRpcValue(XmlRpcDateTime v);   // NOLINT(google-explicit-constructor)
-  XmlRpcValue(XmlRpcBase64 v);     // NOLINT(google-explicit-constructor)
-  XmlRpcValue(XmlRpcArray v);      // NOLINT(google-explicit-constructor)
-  XmlRpcValue(XmlRpcStruct v);     // NOLINT(google-explicit-constructor)
+  XmlRpcValue(std::int32_t v);    // NOLINT(google-explicit-constructor)
+  XmlRpcValue(bool v);            // NOLINT(google-explicit-constructor)
+  XmlRpcValue(double v);          // NOLINT(google-explicit-constructor)
+  XmlRpcValue(std::string v);     // NOLINT(google-explicit-constructor)
+  XmlRpcValue(const char* v);     // NOLINT(google-explicit-constructor)
+  XmlRpcValue(XmlRpcDateTime v);  // NOLINT(google-explicit-constructor)
+  XmlRpcValue(XmlRpcBase64 v);    // NOLINT(google-explicit-constructor)
+  XmlRpcValue(XmlRpcArray v);     // NOLINT(google-explicit-constructor)
+  XmlRpcValue(XmlRpcStruct v);    // NOLINT(google-explicit-constructor)
 
   Type type() const { return static_cast<Type>(v_.index()); }
   std::string_view typeName() const;  // "int", "boolean", "string", ... as in the spec
@@ -122,8 +122,7 @@ std::string encodeValue(const XmlRpcValue& value);
 
 Result<MethodCall> decodeMethodCall(std::string_view body, const XmlRpcLimits& limits = {});
 // Faults are returned as data (for callers that branch on the code).
-Result<MethodResponse> decodeMethodResponse(std::string_view body,
-                                            const XmlRpcLimits& limits = {});
+Result<MethodResponse> decodeMethodResponse(std::string_view body, const XmlRpcLimits& limits = {});
 // The result value; a fault becomes an error whose message carries faultCode and faultString.
 Result<XmlRpcValue> decodeMethodResult(std::string_view body, const XmlRpcLimits& limits = {});
 

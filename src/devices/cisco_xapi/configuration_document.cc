@@ -66,9 +66,9 @@ Result<XapiConfiguration> parseConfigurationXml(std::string_view body, const Xml
   c.e164 = firstValue(c, {"H323/H323Alias/E164", "H323/Profile/H323Alias/E164"});
   c.sip_uri = firstValue(c, {"SIP/URI", "SIP/Profile/URI"});
   c.provisioning_mode = c.value("Provisioning/Mode");
-  c.external_manager_address = firstValue(
-      c, {"Provisioning/ExternalManager/Address", "NetworkServices/ExternalManager/Address",
-          "ExternalManager/Address"});
+  c.external_manager_address =
+      firstValue(c, {"Provisioning/ExternalManager/Address",
+                     "NetworkServices/ExternalManager/Address", "ExternalManager/Address"});
   c.external_manager_alternate_address =
       firstValue(c, {"Provisioning/ExternalManager/AlternateAddress",
                      "NetworkServices/ExternalManager/AlternateAddress"});

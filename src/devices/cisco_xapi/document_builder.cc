@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-
 #include <pugixml.hpp>
 
 #include "devices/cisco_xapi/xapi_words.h"
@@ -20,8 +19,7 @@ pugi::xml_node element(pugi::xml_node parent, const char* name, int item = 0) {
   return node;
 }
 
-pugi::xml_node leaf(pugi::xml_node parent, const char* name, std::string_view value,
-                    int item = 0) {
+pugi::xml_node leaf(pugi::xml_node parent, const char* name, std::string_view value, int item = 0) {
   pugi::xml_node node = element(parent, name, item);
   node.text().set(std::string(value).c_str());
   return node;
@@ -47,8 +45,8 @@ pugi::xml_node rootElement(pugi::xml_document& doc, const char* name, const Docu
   return root;
 }
 
-pugi::xml_node feedbackRoot(pugi::xml_document& doc, const char* name,
-                            const SystemIdentity& id, const DocumentStyle& style) {
+pugi::xml_node feedbackRoot(pugi::xml_document& doc, const char* name, const SystemIdentity& id,
+                            const DocumentStyle& style) {
   pugi::xml_node root = doc.append_child(name);
   if (!style.xmlns.empty()) root.append_attribute("xmlns").set_value(style.xmlns.c_str());
   pugi::xml_node block = root.append_child("Identification");
@@ -80,8 +78,7 @@ int callItem(const CallInfo& call, int fallback) {
 std::string buildStatusXml(const DeviceStatus& status, const DocumentStyle& style) {
   const SystemIdentity& id = status.identity;
   pugi::xml_document doc;
-  pugi::xml_node root =
-      rootElement(doc, "Status", style, id.product_type, id.software_version);
+  pugi::xml_node root = rootElement(doc, "Status", style, id.product_type, id.software_version);
 
   if (status.muted.has_value()) {
     pugi::xml_node audio = element(root, "Audio");
@@ -109,8 +106,9 @@ std::string buildStatusXml(const DeviceStatus& status, const DocumentStyle& styl
     leaf(gk, "Address", status.h323.server);
     leaf(gk, "Port", "1719");
     leaf(gk, "Reason", status.h323.reason);
-    leaf(gk, "Status", status.h323.status.empty() ? registrationStateToXapi(status.h323.state)
-                                                  : std::string_view(status.h323.status));
+    leaf(gk, "Status",
+         status.h323.status.empty() ? registrationStateToXapi(status.h323.state)
+                                    : std::string_view(status.h323.status));
     pugi::xml_node mode = element(h323, "Mode");
     leaf(mode, "Reason", "");
     leaf(mode, "Status",
@@ -137,8 +135,9 @@ std::string buildStatusXml(const DeviceStatus& status, const DocumentStyle& styl
     leaf(proxy, "Status", status.sip.server.empty() ? "Off" : "Active");
     pugi::xml_node reg = element(sip, "Registration", 1);
     leaf(reg, "Reason", status.sip.reason);
-    leaf(reg, "Status", status.sip.status.empty() ? registrationStateToXapi(status.sip.state)
-                                                  : std::string_view(status.sip.status));
+    leaf(reg, "Status",
+         status.sip.status.empty() ? registrationStateToXapi(status.sip.state)
+                                   : std::string_view(status.sip.status));
     leaf(reg, "URI", status.sip.uri.empty() ? id.sip_uri : status.sip.uri);
   }
   {
@@ -149,10 +148,9 @@ std::string buildStatusXml(const DeviceStatus& status, const DocumentStyle& styl
     leaf(element(unit, "Software"), "Version", id.software_version);
     pugi::xml_node state = element(unit, "State");
     leaf(state, "NumberOfActiveCalls",
-         std::to_string(std::count_if(status.calls.begin(), status.calls.end(),
-                                      [](const CallInfo& c) {
-                                        return c.state == CallState::kConnected;
-                                      })));
+         std::to_string(
+             std::count_if(status.calls.begin(), status.calls.end(),
+                           [](const CallInfo& c) { return c.state == CallState::kConnected; })));
     if (status.uptime) leaf(unit, "Uptime", std::to_string(status.uptime->count()));
   }
   leaf(element(element(root, "UserInterface"), "ContactInfo"), "Name", id.system_name);
@@ -163,8 +161,8 @@ Result<std::string> buildConfigurationXml(const std::map<std::string, std::strin
                                           const SystemIdentity& identity,
                                           const DocumentStyle& style) {
   pugi::xml_document doc;
-  pugi::xml_node root = rootElement(doc, "Configuration", style, identity.product_type,
-                                    identity.software_version);
+  pugi::xml_node root =
+      rootElement(doc, "Configuration", style, identity.product_type, identity.software_version);
   for (const auto& [path, value] : values) ATRIUM_TRY(addXmlPath(root, path, value));
   return serializeXml(doc, true);
 }
@@ -211,8 +209,7 @@ std::string buildCallSuccessfulFeedback(const SystemIdentity& identity, const Ca
 
 std::string buildCallDisconnectFeedback(const SystemIdentity& identity, const CallInfo& call,
                                         std::string_view cause_value, std::string_view cause_type,
-                                        std::string_view cause_string,
-                                        const DocumentStyle& style) {
+                                        std::string_view cause_string, const DocumentStyle& style) {
   pugi::xml_document doc;
   pugi::xml_node root = feedbackRoot(doc, "Event", identity, style);
   pugi::xml_node e = root.append_child("CallDisconnect");

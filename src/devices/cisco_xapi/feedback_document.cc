@@ -92,8 +92,10 @@ Result<std::vector<DeviceEvent>> parseFeedbackXml(std::string_view body, std::st
   pugi::xml_node root = doc->root();
   std::string_view root_name = localName(root);
   if (root_name != "Event" && root_name != "Status" && root_name != "Configuration") {
-    return Error::invalid("feedback: expected an <Event>, <Status> or <Configuration> document, "
-                          "got <" + std::string(root_name) + ">");
+    return Error::invalid(
+        "feedback: expected an <Event>, <Status> or <Configuration> document, "
+        "got <" +
+        std::string(root_name) + ">");
   }
   ATRIUM_TRY(checkXapiReply(root, "feedback"));
   SystemIdentity identity = identityFromXml(childNamed(root, "Identification"));

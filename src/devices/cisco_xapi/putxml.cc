@@ -49,7 +49,8 @@ Result<std::string> buildConfigurationPutxml(const std::vector<PathValue>& setti
 Result<std::string> buildCommandPutxml(std::string_view command,
                                        const std::vector<CommandArgument>& arguments) {
   auto segments = commandPath(command);
-  if (!segments.ok()) return Error::invalid("invalid command \"" + std::string(command) + "\"", "command");
+  if (!segments.ok())
+    return Error::invalid("invalid command \"" + std::string(command) + "\"", "command");
   pugi::xml_document doc;
   pugi::xml_node node = doc.append_child("Command");
   for (const PathSegment& s : *segments) {
@@ -74,8 +75,7 @@ Result<std::string> buildCommandPutxml(std::string_view command,
   return serializeXml(doc, false);
 }
 
-Result<std::string> dialCommand(std::string_view number, std::string_view protocol,
-                                int rate_kbps) {
+Result<std::string> dialCommand(std::string_view number, std::string_view protocol, int rate_kbps) {
   if (number.empty()) return Error::invalid("a number to dial is required", "number");
   std::vector<CommandArgument> args{{"Number", std::string(number)}};
   if (!protocol.empty()) args.push_back({"Protocol", std::string(protocol)});

@@ -39,7 +39,8 @@ Registration sipRegistration(pugi::xml_node status) {
   pugi::xml_node sip = childNamed(status, "SIP");
   if (!sip) return r;
   // TC software nests registrations in SIP Profile 1; CE has them directly under SIP.
-  if (pugi::xml_node profile = childNamed(sip, "Profile"); profile && !childNamed(sip, "Registration")) {
+  if (pugi::xml_node profile = childNamed(sip, "Profile");
+      profile && !childNamed(sip, "Registration")) {
     sip = profile;
   }
   if (pugi::xml_node reg = childNamed(sip, "Registration")) {
@@ -63,8 +64,8 @@ DeviceStatus statusFromXml(pugi::xml_node status) {
   if (id.product_type.empty()) id.product_type = attributeValue(status, "product");
   id.software_version = textAt(unit, {"Software", "Version"});
   if (id.software_version.empty()) id.software_version = attributeValue(status, "version");
-  id.serial_number = firstText(unit, {{"Hardware", "Module", "SerialNumber"},
-                                      {"Hardware", "SerialNumber"}});
+  id.serial_number =
+      firstText(unit, {{"Hardware", "Module", "SerialNumber"}, {"Hardware", "SerialNumber"}});
   id.system_name = firstText(status, {{"UserInterface", "ContactInfo", "Name"},
                                       {"SystemUnit", "ContactInfo", "Name"},
                                       {"SystemUnit", "ContactName"}});

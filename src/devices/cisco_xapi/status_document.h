@@ -1,9 +1,8 @@
 // GET /status.xml (or a getxml answer under /Status) -> DeviceStatus.
 #pragma once
 
-#include <string_view>
-
 #include <pugixml.hpp>
+#include <string_view>
 
 #include "common/result.h"
 #include "devices/types.h"

@@ -3,9 +3,8 @@
 // <DialResult status="Error">, <ParameterError/>, a <Reason>). These functions find it.
 #pragma once
 
-#include <string_view>
-
 #include <pugixml.hpp>
+#include <string_view>
 
 #include "common/result.h"
 #include "devices/xml_tree.h"

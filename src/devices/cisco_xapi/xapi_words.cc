@@ -45,15 +45,24 @@ CallState callStateFromXapi(std::string_view word) {
 
 std::string_view callStateToXapi(CallState state) {
   switch (state) {
-    case CallState::kIdle: return "Idle";
-    case CallState::kDialling: return "Dialling";
-    case CallState::kRinging: return "Ringing";
-    case CallState::kConnecting: return "Connecting";
-    case CallState::kConnected: return "Connected";
-    case CallState::kDisconnecting: return "Disconnecting";
-    case CallState::kOnHold: return "OnHold";
-    case CallState::kDisconnected: return "Disconnected";
-    case CallState::kUnknown: return "";
+    case CallState::kIdle:
+      return "Idle";
+    case CallState::kDialling:
+      return "Dialling";
+    case CallState::kRinging:
+      return "Ringing";
+    case CallState::kConnecting:
+      return "Connecting";
+    case CallState::kConnected:
+      return "Connected";
+    case CallState::kDisconnecting:
+      return "Disconnecting";
+    case CallState::kOnHold:
+      return "OnHold";
+    case CallState::kDisconnected:
+      return "Disconnected";
+    case CallState::kUnknown:
+      return "";
   }
   return "";
 }
@@ -66,9 +75,12 @@ CallDirection callDirectionFromXapi(std::string_view word) {
 
 std::string_view callDirectionToXapi(CallDirection direction) {
   switch (direction) {
-    case CallDirection::kIncoming: return "Incoming";
-    case CallDirection::kOutgoing: return "Outgoing";
-    case CallDirection::kUnknown: return "";
+    case CallDirection::kIncoming:
+      return "Incoming";
+    case CallDirection::kOutgoing:
+      return "Outgoing";
+    case CallDirection::kUnknown:
+      return "";
   }
   return "";
 }
@@ -93,12 +105,18 @@ RegistrationState registrationStateFromXapi(std::string_view word) {
 
 std::string_view registrationStateToXapi(RegistrationState state) {
   switch (state) {
-    case RegistrationState::kRegistered: return "Registered";
-    case RegistrationState::kRegistering: return "Registering";
-    case RegistrationState::kFailed: return "Failed";
-    case RegistrationState::kInactive: return "Inactive";
-    case RegistrationState::kDisabled: return "Disabled";
-    case RegistrationState::kUnknown: return "";
+    case RegistrationState::kRegistered:
+      return "Registered";
+    case RegistrationState::kRegistering:
+      return "Registering";
+    case RegistrationState::kFailed:
+      return "Failed";
+    case RegistrationState::kInactive:
+      return "Inactive";
+    case RegistrationState::kDisabled:
+      return "Disabled";
+    case RegistrationState::kUnknown:
+      return "";
   }
   return "";
 }
@@ -110,8 +128,10 @@ std::optional<bool> onOffFromXapi(std::string_view word) {
 }
 
 long long numberFromXapi(std::string_view text, long long fallback) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
   long long value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < 0) {

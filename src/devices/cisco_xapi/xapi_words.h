@@ -3,11 +3,10 @@
 #pragma once
 
 #include <optional>
+#include <pugixml.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <pugixml.hpp>
 
 #include "devices/types.h"
 
