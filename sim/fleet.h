@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -31,6 +32,13 @@ struct FleetOptions {
   std::string snmp_community = "public";
   std::string name_prefix = "Sim";
   std::uint32_t seed = 1;                   // models, serials and names derive from it
+  // How long a dialled or incoming call takes to connect.
+  std::chrono::milliseconds connect_delay{150};
+  // Cisco HttpFeedback: a failing post is retried at this interval; after this many failures in
+  // a row the slot is marked Failed and stops posting (a 2xx resets the count).
+  std::chrono::milliseconds feedback_retry_interval{1000};
+  int feedback_max_failures = 10;
+  std::chrono::milliseconds post_timeout{5000};  // feedback and eventNotification posts
 };
 
 enum class Fault {
@@ -40,6 +48,10 @@ enum class Fault {
   kWrongCredentials,  // rejects every login (401 / XML-RPC auth fault / SNMP unanswered)
   kMalformed,         // answers with documents that do not parse
 };
+
+// "none", "unreachable", "slow", "wrong-credentials", "malformed".
+std::string_view faultName(Fault fault);
+Result<Fault> parseFault(std::string_view name);
 
 struct SimulatedSystem {
   int index = 0;
