@@ -5,6 +5,7 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <algorithm>
 #include <exception>
 #include <iterator>
 #include <utility>
@@ -13,6 +14,8 @@
 #include "api/query.h"
 #include "api/validation.h"
 #include "common/log.h"
+
+#include <fmt/format.h>
 
 namespace atrium::api {
 
@@ -49,6 +52,16 @@ constexpr RouteDef kRoutes[] = {
     {"PATCH", "/api/v1/folders/{id}", Endpoint::kPatchFolder, true},
     {"DELETE", "/api/v1/folders/{id}", Endpoint::kDeleteFolder, false},
     {"GET", "/api/v1/audit", Endpoint::kAudit, false},
+    {"GET", "/api/v1/events", Endpoint::kListEvents, false},
+    {"GET", "/api/v1/systems/{id}/events", Endpoint::kSystemEvents, false},
+    {"GET", "/api/v1/calls", Endpoint::kListCalls, false},
+    {"GET", "/api/v1/systems/{id}/calls", Endpoint::kSystemCalls, false},
+    {"GET", "/api/v1/tickets", Endpoint::kListTickets, false},
+    {"POST", "/api/v1/tickets/{id}/acknowledge", Endpoint::kAcknowledgeTicket, false},
+    {"GET", "/api/v1/settings/server-addresses", Endpoint::kGetServerAddresses, false},
+    {"PUT", "/api/v1/settings/server-addresses", Endpoint::kPutServerAddresses, true},
+    // What systems post to (any content type; Cisco sends text/xml).
+    {"POST", "/feedback/{secret}", Endpoint::kFeedback, false},
 };
 
 // True for "application/json" with optional parameters ("; charset=utf-8"), any case.
@@ -64,7 +77,11 @@ bool isJsonContentType(std::string_view value) {
 
 ApiServer::ApiServer(ApiOptions options, store::Store& store, store::Database& db,
                      const Clock& clock)
-    : options_(std::move(options)), db_(db), clock_(clock), endpoints_(store) {
+    : options_(std::move(options)),
+      db_(db),
+      clock_(clock),
+      devices_(db, clock),
+      endpoints_(store, devices_) {
   for (std::size_t i = 0; i < std::size(kRoutes); ++i) {
     router_.add(std::string(kRoutes[i].method), std::string(kRoutes[i].pattern),
                 static_cast<int>(i));
@@ -72,6 +89,11 @@ ApiServer::ApiServer(ApiOptions options, store::Store& store, store::Database& d
 }
 
 ApiServer::~ApiServer() { stop(); }
+
+void ApiServer::attachIngest(ingest::FeedbackIngest& feedback, ingest::EventSink& sink) {
+  feedback_ = &feedback;
+  sink_ = &sink;
+}
 
 Result<std::uint16_t> ApiServer::start() {
   if (started_) return Error::internal("API server started twice");
@@ -83,7 +105,7 @@ Result<std::uint16_t> ApiServer::start() {
   http_options.host = options_.host;
   http_options.port = options_.port;
   http_options.threads = options_.network_threads;
-  http_options.max_body_bytes = options_.max_body_bytes;
+  http_options.max_body_bytes = std::max(options_.max_body_bytes, options_.max_feedback_bytes);
   http_options.max_header_bytes = options_.max_header_bytes;
   http_options.read_timeout = options_.read_timeout;
   http_ = std::make_unique<net::HttpServer>(std::move(http_options), *this);
@@ -154,6 +176,33 @@ net::Response ApiServer::metrics() const {
   res.result(200);
   res.set(http::field::content_type, kPrometheusContentType);
   res.body() = metrics_.render(db_.stats(), db_.ready(), options_.version);
+  if (sink_ != nullptr && feedback_ != nullptr) {
+    const auto s = sink_->stats();
+    const auto f = feedback_->stats();
+    auto metric = [&](std::string_view name, std::string_view type, std::string_view help,
+                      std::uint64_t value) {
+      res.body() += fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", name, help, type,
+                                value);
+    };
+    metric("atrium_ingest_batches_accepted_total", "counter",
+           "Event batches made durable (stored or spooled).", s.accepted);
+    metric("atrium_ingest_events_stored_total", "counter", "Events committed directly.", s.stored);
+    metric("atrium_ingest_batches_spooled_total", "counter",
+           "Event batches appended to the spool while the database was unavailable.", s.spooled);
+    metric("atrium_ingest_batches_replayed_total", "counter",
+           "Spooled batches committed by the replay.", s.replayed);
+    metric("atrium_ingest_events_duplicate_total", "counter",
+           "Events stored before (same idempotency key).", s.duplicates);
+    metric("atrium_ingest_failures_total", "counter",
+           "Batches neither the database nor the spool took.", s.failures);
+    metric("atrium_ingest_spool_pending", "gauge", "Spooled batches not yet in the database.",
+           s.spool_pending);
+    metric("atrium_feedback_posts_total", "counter", "Feedback posts accepted.", f.posts);
+    metric("atrium_feedback_unknown_secret_total", "counter",
+           "Feedback posts refused for an unknown secret.", f.unknown_secret);
+    metric("atrium_feedback_malformed_total", "counter", "Feedback posts that could not be read.",
+           f.malformed);
+  }
   return res;
 }
 
@@ -200,8 +249,20 @@ void ApiServer::handle(net::Request request, const net::RequestInfo& info, net::
     case Endpoint::kMetrics:
       answer(match.pattern, metrics());
       return;
+    case Endpoint::kFeedback:
+      handleFeedback(std::move(request), info, match.params.front(), match.pattern,
+                     std::move(answer));
+      return;
     default:
       break;
+  }
+  if (request.body().size() > options_.max_body_bytes) {
+    answer(match.pattern,
+           errorResponse(Error{ErrorCode::kPayloadTooLarge,
+                               "the request body is larger than " +
+                                   std::to_string(options_.max_body_bytes) + " bytes",
+                               {}}));
+    return;
   }
   if (def.has_body) {
     auto content_type = request[http::field::content_type];
@@ -234,6 +295,39 @@ void ApiServer::handle(net::Request request, const net::RequestInfo& info, net::
     net::Response res;
     try {
       res = endpoints_.handle(call);
+    } catch (const std::exception& e) {
+      res = errorResponse(Error::internal(std::string("unexpected exception: ") + e.what()));
+    }
+    answer(route, std::move(res));
+  });
+}
+
+void ApiServer::handleFeedback(net::Request request, const net::RequestInfo& info,
+                               std::string secret, std::string route,
+                               std::function<void(const std::string&, net::Response)> answer) {
+  if (feedback_ == nullptr) {
+    answer(route, errorResponse(Error::notFound("this node takes no feedback")));
+    return;
+  }
+  if (request.body().size() > options_.max_feedback_bytes) {
+    answer(route, errorResponse(Error{ErrorCode::kPayloadTooLarge,
+                                      "a feedback post is limited to " +
+                                          std::to_string(options_.max_feedback_bytes) + " bytes",
+                                      {}}));
+    return;
+  }
+  // Parsing and storing block: both run on the database pool.
+  asio::post(*db_pool_, [this, secret = std::move(secret), body = std::move(request.body()),
+                         peer = info.remote_address, route = std::move(route),
+                         answer = std::move(answer)]() mutable {
+    net::Response res;
+    try {
+      auto accepted = feedback_->handle(secret, body, peer);
+      if (accepted.ok()) {
+        res = jsonResponse(200, fmt::format(R"({{"accepted":{}}})", *accepted));
+      } else {
+        res = errorResponse(accepted.error());
+      }
     } catch (const std::exception& e) {
       res = errorResponse(Error::internal(std::string("unexpected exception: ") + e.what()));
     }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -17,7 +18,10 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "net/http_server.h"
+#include "ingest/event_sink.h"
+#include "ingest/feedback_ingest.h"
 #include "store/database.h"
+#include "store/device_store.h"
 #include "store/store.h"
 
 namespace boost::asio {
@@ -29,7 +33,8 @@ namespace atrium::api {
 struct ApiOptions {
   std::string host = "127.0.0.1";  // IPv4 or IPv6 literal (brackets allowed) or host name
   std::uint16_t port = 8080;       // 0: any free port; start() returns the one bound
-  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t max_body_bytes = 1024 * 1024;      // API requests
+  std::size_t max_feedback_bytes = 1024 * 1024;  // POST /feedback/{secret}
   std::size_t max_header_bytes = 16 * 1024;
   std::chrono::milliseconds read_timeout{30000};
   std::size_t network_threads = 2;
@@ -47,6 +52,10 @@ class ApiServer final : public net::HttpHandler {
   ApiServer& operator=(const ApiServer&) = delete;
   ~ApiServer() override;
 
+  // Serves POST /feedback/{secret} through `feedback` and adds the sink's counters to /metrics.
+  // Call before start(); without it /feedback answers 404.
+  void attachIngest(ingest::FeedbackIngest& feedback, ingest::EventSink& sink);
+
   // Checks the database once, binds, listens and starts all threads. Returns the bound port.
   Result<std::uint16_t> start();
   // Stops accepting, finishes the requests in progress, stops all threads. Idempotent.
@@ -60,11 +69,17 @@ class ApiServer final : public net::HttpHandler {
   void checkReadiness();
   net::Response readyz() const;
   net::Response metrics() const;
+  void handleFeedback(net::Request request, const net::RequestInfo& info, std::string secret,
+                      std::string route,
+                      std::function<void(const std::string&, net::Response)> answer);
 
   ApiOptions options_;
   store::Database& db_;
   const Clock& clock_;
+  store::DeviceStore devices_;
   Endpoints endpoints_;
+  ingest::FeedbackIngest* feedback_ = nullptr;
+  ingest::EventSink* sink_ = nullptr;
   Router router_;
   Metrics metrics_;
   std::unique_ptr<boost::asio::thread_pool> db_pool_;

@@ -1,8 +1,10 @@
 #include "api/endpoints.h"
 
+#include <charconv>
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "api/device_json.h"
 #include "api/errors.h"
 #include "api/folder_json.h"
 #include "api/system_json.h"
@@ -129,9 +131,34 @@ net::Response Endpoints::handle(const ApiCall& call) {
     case Endpoint::kAudit:
       result = audit(call);
       break;
+    case Endpoint::kListEvents:
+      result = listEvents(call, std::nullopt);
+      break;
+    case Endpoint::kSystemEvents:
+      result = listEvents(call, id);
+      break;
+    case Endpoint::kListCalls:
+      result = listCalls(call, std::nullopt);
+      break;
+    case Endpoint::kSystemCalls:
+      result = listCalls(call, id);
+      break;
+    case Endpoint::kListTickets:
+      result = listTickets(call);
+      break;
+    case Endpoint::kAcknowledgeTicket:
+      result = acknowledgeTicket(id, call);
+      break;
+    case Endpoint::kGetServerAddresses:
+      result = serverAddresses();
+      break;
+    case Endpoint::kPutServerAddresses:
+      result = putServerAddresses(call);
+      break;
     case Endpoint::kHealthz:
     case Endpoint::kReadyz:
     case Endpoint::kMetrics:
+    case Endpoint::kFeedback:
       break;
   }
   if (result.ok()) return std::move(result).value();
@@ -287,6 +314,79 @@ Result<net::Response> Endpoints::audit(const ApiCall& call) {
                   {"total", page->total},
                   {"limit", filter->limit},
                   {"offset", filter->offset}});
+}
+
+template <typename T, typename ToJson>
+net::Response pageResponse(const store::Page<T>& page, std::int64_t limit, std::int64_t offset,
+                           ToJson to_json) {
+  json items = json::array();
+  for (const auto& item : page.items) items.push_back(to_json(item));
+  return ok(200, {{"items", std::move(items)},
+                  {"total", page.total},
+                  {"limit", limit},
+                  {"offset", offset}});
+}
+
+Status Endpoints::requireSystem(const std::string& id) {
+  if (!isUuid(id)) return systemNotFound(id);
+  auto s = store_.system(id);
+  if (s.ok()) return okStatus();
+  if (s.error().code == ErrorCode::kNotFound) return systemNotFound(id);
+  return s.error();
+}
+
+Result<net::Response> Endpoints::listEvents(const ApiCall& call,
+                                            const std::optional<std::string>& system) {
+  if (system) ATRIUM_TRY(requireSystem(*system));
+  auto filter = parseEventFilter(call.query, system);
+  if (!filter.ok()) return filter.error();
+  auto page = devices_.events(*filter);
+  if (!page.ok()) return page.error();
+  return pageResponse(*page, filter->limit, filter->offset, eventToJson);
+}
+
+Result<net::Response> Endpoints::listCalls(const ApiCall& call,
+                                           const std::optional<std::string>& system) {
+  if (system) ATRIUM_TRY(requireSystem(*system));
+  auto filter = parseCallFilter(call.query, system);
+  if (!filter.ok()) return filter.error();
+  auto page = devices_.callRecords(*filter);
+  if (!page.ok()) return page.error();
+  return pageResponse(*page, filter->limit, filter->offset, callRecordToJson);
+}
+
+Result<net::Response> Endpoints::listTickets(const ApiCall& call) {
+  auto filter = parseTicketFilter(call.query);
+  if (!filter.ok()) return filter.error();
+  auto page = devices_.tickets(*filter);
+  if (!page.ok()) return page.error();
+  return pageResponse(*page, filter->limit, filter->offset, ticketToJson);
+}
+
+Result<net::Response> Endpoints::acknowledgeTicket(const std::string& id, const ApiCall& call) {
+  auto not_found = Error::notFound("no ticket with id " + jsonQuote(id));
+  std::int64_t ticket_id = 0;
+  auto [ptr, ec] = std::from_chars(id.data(), id.data() + id.size(), ticket_id);
+  if (ec != std::errc() || ptr != id.data() + id.size() || ticket_id <= 0) return not_found;
+  auto t = devices_.acknowledgeTicket(ticket_id, call.actor);
+  if (!t.ok()) {
+    if (t.error().code == ErrorCode::kNotFound) return not_found;
+    return t.error();
+  }
+  return ok(200, ticketToJson(*t));
+}
+
+Result<net::Response> Endpoints::serverAddresses() {
+  auto a = devices_.serverAddresses();
+  if (!a.ok()) return a.error();
+  return ok(200, serverAddressesToJson(*a));
+}
+
+Result<net::Response> Endpoints::putServerAddresses(const ApiCall& call) {
+  auto a = parseServerAddresses(call.body);
+  if (!a.ok()) return a.error();
+  ATRIUM_TRY(devices_.setServerAddresses(*a, call.actor));
+  return ok(200, serverAddressesToJson(*a));
 }
 
 }  // namespace atrium::api

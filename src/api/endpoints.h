@@ -7,6 +7,7 @@
 
 #include "api/query.h"
 #include "net/http_server.h"
+#include "store/device_store.h"
 #include "store/store.h"
 
 namespace atrium::api {
@@ -28,6 +29,15 @@ enum class Endpoint {
   kPatchFolder,
   kDeleteFolder,
   kAudit,
+  kListEvents,
+  kSystemEvents,
+  kListCalls,
+  kSystemCalls,
+  kListTickets,
+  kAcknowledgeTicket,
+  kGetServerAddresses,
+  kPutServerAddresses,
+  kFeedback,  // POST /feedback/{secret}: answered by ApiServer through the ingest
 };
 
 // One routed request, as the endpoints need it.
@@ -41,7 +51,7 @@ struct ApiCall {
 
 class Endpoints {
  public:
-  explicit Endpoints(store::Store& store) : store_(store) {}
+  Endpoints(store::Store& store, store::DeviceStore& devices) : store_(store), devices_(devices) {}
 
   // Runs one store-backed endpoint and answers (errors in the API's error shape).
   net::Response handle(const ApiCall& call);
@@ -60,8 +70,17 @@ class Endpoints {
   Result<net::Response> patchFolder(const std::string& id, const ApiCall& call);
   Result<net::Response> deleteFolder(const std::string& id, const ApiCall& call);
   Result<net::Response> audit(const ApiCall& call);
+  Result<net::Response> listEvents(const ApiCall& call, const std::optional<std::string>& system);
+  Result<net::Response> listCalls(const ApiCall& call, const std::optional<std::string>& system);
+  Result<net::Response> listTickets(const ApiCall& call);
+  Result<net::Response> acknowledgeTicket(const std::string& id, const ApiCall& call);
+  Result<net::Response> serverAddresses();
+  Result<net::Response> putServerAddresses(const ApiCall& call);
+  // NotFound (in the API's words) unless the system exists.
+  Status requireSystem(const std::string& id);
 
   store::Store& store_;
+  store::DeviceStore& devices_;
 };
 
 }  // namespace atrium::api

@@ -145,6 +145,14 @@ Result<std::optional<bool>> JsonFields::optionalBool(std::string_view key) {
   return std::optional<bool>(it->get<bool>());
 }
 
+Result<std::optional<std::int64_t>> JsonFields::optionalInteger(std::string_view key) {
+  known_.emplace_back(key);
+  auto it = object_.find(key);
+  if (it == object_.end()) return std::optional<std::int64_t>();
+  if (it->is_number_integer()) return std::optional<std::int64_t>(it->get<std::int64_t>());
+  return typeError(key, "an integer", *it);
+}
+
 void JsonFields::readOnly(std::initializer_list<std::string_view> keys) {
   for (auto k : keys) read_only_.emplace_back(k);
 }

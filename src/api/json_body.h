@@ -4,6 +4,7 @@
 
 #include <initializer_list>
 #include <nlohmann/json.hpp>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +43,8 @@ class JsonFields {
   // An object or null: nullptr when absent.
   Result<const nlohmann::json*> optionalObject(std::string_view key);
   Result<std::optional<bool>> optionalBool(std::string_view key);
+  // An optional integer (a JSON number without a fraction): nullopt when absent.
+  Result<std::optional<std::int64_t>> optionalInteger(std::string_view key);
 
   // Fields that the server maintains: sending one is an error that says so.
   void readOnly(std::initializer_list<std::string_view> keys);

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "api/validation.h"
+#include "devices/device_time.h"
 
 namespace atrium::api {
 
@@ -50,6 +51,38 @@ Result<bool> readBool(const QueryParams& q, std::string_view name) {
 
 Status checkText(const std::optional<std::string>& value, std::string_view name) {
   if (value) return validateText(*value, name);
+  return okStatus();
+}
+
+Result<std::optional<store::TimePoint>> readTime(const QueryParams& q, std::string_view name) {
+  auto text = q.get(name);
+  if (!text) return std::optional<store::TimePoint>();
+  auto t = devices::parseDeviceTime(*text);
+  if (!t) {
+    return Error::invalid("query parameter " + jsonQuote(name) +
+                              " must be an RFC 3339 time such as 2026-01-02T15:04:05Z (got " +
+                              jsonQuote(*text) + ")",
+                          std::string(name));
+  }
+  return std::optional<store::TimePoint>(*t);
+}
+
+// system_id from the path (already checked by the caller) or the query.
+Result<std::optional<std::string>> readSystemId(const QueryParams& q,
+                                                const std::optional<std::string>& from_path) {
+  if (from_path) return from_path;
+  auto id = q.get("system_id");
+  if (id) ATRIUM_TRY(validateUuid(*id, "system_id"));
+  return id;
+}
+
+Status readPaging(const QueryParams& q, std::int64_t& limit, std::int64_t& offset) {
+  auto l = readInt(q, "limit", 100, 1, kMaxLimit);
+  if (!l.ok()) return l.error();
+  limit = *l;
+  auto o = readInt(q, "offset", 0, 0, std::numeric_limits<std::int64_t>::max());
+  if (!o.ok()) return o.error();
+  offset = *o;
   return okStatus();
 }
 
@@ -201,6 +234,70 @@ Result<store::AuditFilter> parseAuditFilter(const QueryParams& q) {
   auto offset = readInt(q, "offset", 0, 0, std::numeric_limits<std::int64_t>::max());
   if (!offset.ok()) return offset.error();
   f.offset = *offset;
+  return f;
+}
+
+Result<store::EventFilter> parseEventFilter(const QueryParams& q,
+                                           const std::optional<std::string>& system_id) {
+  if (system_id) {
+    ATRIUM_TRY(q.rejectUnknown({"since", "since_id", "source", "kind", "limit", "offset"}));
+  } else {
+    ATRIUM_TRY(
+        q.rejectUnknown({"since", "since_id", "source", "kind", "system_id", "limit", "offset"}));
+  }
+  store::EventFilter f;
+  auto id = readSystemId(q, system_id);
+  if (!id.ok()) return id.error();
+  f.system_id = *id;
+  auto since = readTime(q, "since");
+  if (!since.ok()) return since.error();
+  f.since = *since;
+  if (q.get("since_id")) {
+    auto since_id = readInt(q, "since_id", 0, 0, std::numeric_limits<std::int64_t>::max());
+    if (!since_id.ok()) return since_id.error();
+    f.since_id = *since_id;
+  }
+  f.source = q.get("source");
+  ATRIUM_TRY(checkText(f.source, "source"));
+  f.kind = q.get("kind");
+  ATRIUM_TRY(checkText(f.kind, "kind"));
+  ATRIUM_TRY(readPaging(q, f.limit, f.offset));
+  return f;
+}
+
+Result<store::CallRecordFilter> parseCallFilter(const QueryParams& q,
+                                                const std::optional<std::string>& system_id) {
+  if (system_id) {
+    ATRIUM_TRY(q.rejectUnknown({"since", "open", "limit", "offset"}));
+  } else {
+    ATRIUM_TRY(q.rejectUnknown({"since", "open", "system_id", "limit", "offset"}));
+  }
+  store::CallRecordFilter f;
+  auto id = readSystemId(q, system_id);
+  if (!id.ok()) return id.error();
+  f.system_id = *id;
+  auto since = readTime(q, "since");
+  if (!since.ok()) return since.error();
+  f.since = *since;
+  auto open = readBool(q, "open");
+  if (!open.ok()) return open.error();
+  f.open_only = *open;
+  ATRIUM_TRY(readPaging(q, f.limit, f.offset));
+  return f;
+}
+
+Result<store::TicketFilter> parseTicketFilter(const QueryParams& q) {
+  ATRIUM_TRY(q.rejectUnknown({"system_id", "kind", "all", "limit", "offset"}));
+  store::TicketFilter f;
+  auto id = readSystemId(q, std::nullopt);
+  if (!id.ok()) return id.error();
+  f.system_id = *id;
+  f.kind = q.get("kind");
+  ATRIUM_TRY(checkText(f.kind, "kind"));
+  auto all = readBool(q, "all");
+  if (!all.ok()) return all.error();
+  f.open_only = !*all;
+  ATRIUM_TRY(readPaging(q, f.limit, f.offset));
   return f;
 }
 

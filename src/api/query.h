@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "store/device_types.h"
 #include "store/types.h"
 
 namespace atrium::api {
@@ -48,6 +49,19 @@ Result<store::AuditFilter> parseAuditFilter(const QueryParams& query);
 
 // GET /api/v1/folders: tree=true|false.
 Result<bool> parseFolderListTree(const QueryParams& query);
+
+// GET /api/v1/events (and /api/v1/systems/{id}/events, which passes the id): since (RFC 3339),
+// since_id (>= 0), source, kind, system_id (UUID), limit (1..1000, default 100), offset.
+Result<store::EventFilter> parseEventFilter(const QueryParams& query,
+                                           const std::optional<std::string>& system_id = {});
+
+// GET /api/v1/calls (and /api/v1/systems/{id}/calls): since (RFC 3339), open=true|false,
+// system_id, limit, offset.
+Result<store::CallRecordFilter> parseCallFilter(const QueryParams& query,
+                                                const std::optional<std::string>& system_id = {});
+
+// GET /api/v1/tickets: system_id, kind, all=true|false (include cleared ones), limit, offset.
+Result<store::TicketFilter> parseTicketFilter(const QueryParams& query);
 
 inline constexpr std::int64_t kMaxLimit = 1000;
 

@@ -15,7 +15,8 @@ using nlohmann::json;
 namespace {
 
 void markReadOnly(JsonFields& fields) {
-  fields.readOnly({"id", "status", "last_seen", "created_at", "updated_at"});
+  fields.readOnly({"id", "status", "last_seen", "created_at", "updated_at", "last_polled_at",
+                   "last_poll_error", "active_calls", "registration"});
 }
 
 Result<std::vector<std::string>> checkAddresses(const std::vector<std::string>& raw) {
@@ -47,6 +48,35 @@ Status checkFolderId(const std::optional<std::string>& folder_id) {
 
 Status checkSerial(const std::optional<std::string>& serial) {
   if (serial) return validateName(*serial, "serial_number");
+  return okStatus();
+}
+
+// The persistent settings re-applied on boot: h323_id, e164_alias, sip_uri (each optional;
+// "" clears).
+struct Aliases {
+  std::optional<std::string> h323_id;
+  std::optional<std::string> e164_alias;
+  std::optional<std::string> sip_uri;
+};
+
+Result<Aliases> readAliases(JsonFields& fields) {
+  Aliases out;
+  auto h323 = fields.optionalString("h323_id");
+  if (!h323.ok()) return h323.error();
+  auto e164 = fields.optionalString("e164_alias");
+  if (!e164.ok()) return e164.error();
+  auto sip = fields.optionalString("sip_uri");
+  if (!sip.ok()) return sip.error();
+  out.h323_id = std::move(*h323);
+  out.e164_alias = std::move(*e164);
+  out.sip_uri = std::move(*sip);
+  return out;
+}
+
+Status checkAliases(const Aliases& a) {
+  if (a.h323_id) ATRIUM_TRY(validateH323Id(*a.h323_id));
+  if (a.e164_alias) ATRIUM_TRY(validateE164(*a.e164_alias));
+  if (a.sip_uri) ATRIUM_TRY(validateSipUri(*a.sip_uri));
   return okStatus();
 }
 
@@ -102,9 +132,15 @@ Result<store::System> parseSystemCreate(std::string_view body) {
   if (!version.ok()) return version.error();
   auto credentials = readCredentials(f);
   if (!credentials.ok()) return credentials.error();
+  auto aliases = readAliases(f);
+  if (!aliases.ok()) return aliases.error();
   ATRIUM_TRY(f.finish());
 
   ATRIUM_TRY(validateName(*name, "name"));
+  ATRIUM_TRY(checkAliases(*aliases));
+  s.h323_id = aliases->h323_id.value_or("");
+  s.e164_alias = aliases->e164_alias.value_or("");
+  s.sip_uri = aliases->sip_uri.value_or("");
   s.name = std::move(*name);
   ATRIUM_TRY(validateFamily(*family));
   s.family = std::move(*family);
@@ -169,8 +205,14 @@ Result<store::SystemPatch> parseSystemPatch(std::string_view body) {
   if (!version.ok()) return version.error();
   auto credentials = readCredentials(f);
   if (!credentials.ok()) return credentials.error();
+  auto aliases = readAliases(f);
+  if (!aliases.ok()) return aliases.error();
   ATRIUM_TRY(f.finish());
 
+  ATRIUM_TRY(checkAliases(*aliases));
+  p.h323_id = std::move(aliases->h323_id);
+  p.e164_alias = std::move(aliases->e164_alias);
+  p.sip_uri = std::move(aliases->sip_uri);
   if (*name) ATRIUM_TRY(validateName(**name, "name"));
   p.name = std::move(*name);
   if (*family) ATRIUM_TRY(validateFamily(**family));
@@ -228,6 +270,13 @@ json systemToJson(const store::System& s) {
       {"created_at", formatTimestamp(s.created_at)},
       {"updated_at", formatTimestamp(s.updated_at)},
       {"credentials", {{"set", !s.username.empty() || !s.password.empty()}}},
+      {"h323_id", s.h323_id},
+      {"e164_alias", s.e164_alias},
+      {"sip_uri", s.sip_uri},
+      {"last_polled_at", s.last_polled_at ? json(formatTimestamp(*s.last_polled_at)) : json(nullptr)},
+      {"last_poll_error", s.last_poll_error},
+      {"active_calls", s.active_calls},
+      {"registration", {{"h323", s.h323_status}, {"sip", s.sip_status}}},
   };
   return j;
 }

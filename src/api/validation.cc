@@ -140,4 +140,55 @@ Status validateUuid(std::string_view value, std::string_view field) {
                         std::string(field));
 }
 
+Status validateH323Id(std::string_view value, std::string_view field) {
+  bool printable = std::all_of(value.begin(), value.end(),
+                               [](char c) { return c >= 0x20 && c < 0x7f; });
+  if (value.size() > 64 || !printable) {
+    return Error::invalid(jsonQuote(field) + " must be at most 64 printable ASCII characters (got " +
+                              jsonQuote(value) + ")",
+                          std::string(field));
+  }
+  return okStatus();
+}
+
+Status validateE164(std::string_view value, std::string_view field) {
+  bool digits = std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (value.size() > 15 || !digits) {
+    return Error::invalid(jsonQuote(field) + " must be at most 15 digits (got " + jsonQuote(value) +
+                              ")",
+                          std::string(field));
+  }
+  return okStatus();
+}
+
+Status validateSipUri(std::string_view value, std::string_view field) {
+  if (value.empty()) return okStatus();
+  auto fail = [&] {
+    return Error::invalid(jsonQuote(field) +
+                              " must be a SIP URI: user@host, optionally with sip: or sips: (got " +
+                              jsonQuote(value) + ")",
+                          std::string(field));
+  };
+  if (value.size() > kMaxTextChars || hasControlCharacters(value)) return fail();
+  std::string_view rest = value;
+  if (rest.starts_with("sips:")) {
+    rest.remove_prefix(5);
+  } else if (rest.starts_with("sip:")) {
+    rest.remove_prefix(4);
+  }
+  auto at = rest.find('@');
+  if (at == std::string_view::npos || at == 0 || rest.find('@', at + 1) != std::string_view::npos) {
+    return fail();
+  }
+  std::string_view user = rest.substr(0, at);
+  std::string_view host = rest.substr(at + 1);
+  if (user.find_first_of(" \t<>\"") != std::string_view::npos) return fail();
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    if (!isIpv6(host.substr(1, host.size() - 2))) return fail();
+  } else if (!isIpv4(host) && !isHostName(host)) {
+    return fail();
+  }
+  return okStatus();
+}
+
 }  // namespace atrium::api

@@ -57,6 +57,15 @@ bool isHostName(std::string_view s);
 // the element in the message (e.g. "addresses[2]").
 Result<std::string> normalizeAddress(std::string_view value, std::string_view field);
 
+// Persistent settings of a system; the empty string (no value) is accepted by each.
+// H.323 ID: printable ASCII, at most 64 characters.
+Status validateH323Id(std::string_view value, std::string_view field = "h323_id");
+// E.164 alias: digits only, at most 15.
+Status validateE164(std::string_view value, std::string_view field = "e164_alias");
+// SIP URI: optional "sip:" or "sips:", then user@host (host a name, IPv4 or [IPv6]), at most
+// 255 characters.
+Status validateSipUri(std::string_view value, std::string_view field = "sip_uri");
+
 // Canonical UUID text: 8-4-4-4-12 hex digits.
 bool isUuid(std::string_view s);
 Status validateUuid(std::string_view value, std::string_view field);

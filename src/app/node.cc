@@ -11,6 +11,12 @@
 #include "api/api_server.h"
 #include "app/node_identity.h"
 #include "common/log.h"
+#include "ingest/event_sink.h"
+#include "ingest/feedback_ingest.h"
+#include "ingest/spool.h"
+#include "ingest/trap_ingest.h"
+#include "ingest/trap_receiver.h"
+#include "store/device_store.h"
 
 namespace atrium::app {
 namespace {
@@ -191,6 +197,41 @@ int runServe(const config::Config& cfg, const Clock& clock) {
     return exitCodeFor(inst.error());
   }
 
+  // ---- ingest: what systems send (HTTP feedback, SNMP traps), durable through the spool ------
+  auto spool = ingest::Spool::open(cfg.node.data_dir / "spool");
+  if (!spool) {
+    printError(fmt::format("cannot open the event spool in {}: {}",
+                           (cfg.node.data_dir / "spool").string(), spool.error().message));
+    return kExitRefused;
+  }
+  if ((*spool)->pendingCount() > 0) {
+    log::info("ingest.spool_pending", {{"batches", (*spool)->pendingCount()}});
+  }
+  store::DeviceStore device_store(db, clock);
+  ingest::EventSink event_sink(device_store, **spool);
+  ingest::FeedbackIngest feedback_ingest(device_store, event_sink, clock, cfg.node.name);
+  ingest::TrapIngest trap_ingest(device_store, event_sink, clock, cfg.node.name);
+  // Event observers (event_sink.addObserver) are registered before this line.
+  event_sink.start();
+  std::unique_ptr<ingest::TrapReceiver> trap_receiver;
+  if (cfg.snmp.enabled) {
+    ingest::TrapReceiverOptions trap_options;
+    trap_options.host = cfg.snmp.listen.host;
+    trap_options.port = cfg.snmp.listen.port;
+    trap_options.communities = cfg.snmp.communities;
+    trap_receiver = std::make_unique<ingest::TrapReceiver>(
+        trap_options, [&trap_ingest](const ingest::SnmpTrap& trap) { return trap_ingest.accept(trap); });
+    auto trap_port = trap_receiver->start();
+    if (!trap_port) {
+      printError(fmt::format("cannot receive SNMP traps on {}: {}; set snmp.listen to another address "
+                             "(a port above 1023 needs no privileges) or to \"off\"",
+                             cfg.snmp.listen.text(), trap_port.error().message));
+      return kExitRefused;
+    }
+    log::info("snmp.listening", {{"address", cfg.snmp.listen.host}, {"port", *trap_port}});
+  }
+  // ---- end of ingest ---------------------------------------------------------------------------
+
   api::ApiOptions options;
   options.host = cfg.api.listen.host;
   options.port = cfg.api.listen.port;
@@ -198,7 +239,9 @@ int runServe(const config::Config& cfg, const Clock& clock) {
   options.read_timeout = cfg.api.read_timeout;
   options.network_threads = cfg.api.network_threads;
   options.db_threads = cfg.api.db_threads;
+  options.max_feedback_bytes = cfg.ingest.max_feedback_bytes;
   api::ApiServer server(options, store, db, clock);
+  server.attachIngest(feedback_ingest, event_sink);
   auto port = server.start();
   if (!port) {
     printError(fmt::format("cannot listen on {}: {}", cfg.api.listen.text(), port.error().message));
@@ -212,6 +255,8 @@ int runServe(const config::Config& cfg, const Clock& clock) {
   sigwait(&stop_signals, &sig);
   log::info("node.stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   server.stop();
+  if (trap_receiver) trap_receiver->stop();
+  event_sink.stop();
   log::info("node.stopped", {{"node", cfg.node.name}});
   return kExitOk;
 }

@@ -42,6 +42,14 @@ const std::vector<KeyDoc> kKeys = {
     {"polling.timeout_ms", "integer", "5000", "How long one request to a system may take (100 to 120000)."},
     {"polling.http_port", "integer", "0", "Port of the systems' HTTP management interface when it is not their family's default (0: 80)."},
     {"polling.snmp_port", "integer", "0", "Port of the SNMP-only systems' agents when it is not 161 (0: 161)."},
+    {"snmp.listen", "string", "\"0.0.0.0:162\"",
+     "Where this node receives SNMP traps and informs (UDP), host:port or [IPv6]:port; \"\" or "
+     "\"off\" disables the receiver. Port 162 needs root or CAP_NET_BIND_SERVICE."},
+    {"snmp.communities", "array of strings", "[\"public\"]",
+     "Communities accepted on SNMPv1/v2c traps (1 to 32, each 1 to 64 characters); other traps are "
+     "dropped and counted."},
+    {"ingest.max_feedback_bytes", "integer", "1048576",
+     "Largest HTTP feedback post accepted (1024 to 16777216); larger ones get 413."},
     {"log.format", "string", "\"text\"", "\"text\" (readable) or \"json\" (one object per line)."},
     {"log.level", "string", "\"info\"", "\"debug\", \"info\", \"warn\" or \"error\"."},
 };
@@ -215,6 +223,38 @@ Result<Config> parse(std::string_view text, const std::filesystem::path& source_
         auto v = getInteger(node, key, 1, 256);
         if (!v) return v.error();
         cfg.api.db_threads = static_cast<std::size_t>(*v);
+      } else if (key == "snmp.listen") {
+        auto v = getString(node, key);
+        if (!v) return v.error();
+        if (v->empty() || *v == "off") {
+          cfg.snmp.enabled = false;
+        } else {
+          auto addr = parseListenAddress(*v);
+          if (!addr) {
+            return badValue(key, "host:port or [IPv6]:port with a port from 0 to 65535, or \"off\"",
+                            node);
+          }
+          cfg.snmp.enabled = true;
+          cfg.snmp.listen = *addr;
+        }
+      } else if (key == "snmp.communities") {
+        const auto* array = node.as_array();
+        if (array == nullptr || array->empty() || array->size() > 32) {
+          return badValue(key, "an array of 1 to 32 strings", node);
+        }
+        std::vector<std::string> communities;
+        for (const auto& item : *array) {
+          auto v = item.value<std::string>();
+          if (!item.is_string() || !v || v->empty() || v->size() > 64) {
+            return badValue(key, "an array of strings of 1 to 64 characters", node);
+          }
+          communities.push_back(*v);
+        }
+        cfg.snmp.communities = std::move(communities);
+      } else if (key == "ingest.max_feedback_bytes") {
+        auto v = getInteger(node, key, 1024, 16777216);
+        if (!v) return v.error();
+        cfg.ingest.max_feedback_bytes = static_cast<std::size_t>(*v);
       } else if (key == "polling.interval_s") {
         auto v = getInteger(node, key, 5, 86400);
         if (!v) return v.error();

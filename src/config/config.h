@@ -54,6 +54,17 @@ struct Config {
     std::uint16_t snmp_port = 0;  // 0: 161
   } polling;
 
+  // Unsolicited traffic from systems: SNMP traps and HTTP feedback.
+  struct Snmp {
+    bool enabled = true;  // false when snmp.listen is "" or "off"
+    ListenAddress listen{"0.0.0.0", 162};
+    std::vector<std::string> communities{"public"};
+  } snmp;
+
+  struct Ingest {
+    std::size_t max_feedback_bytes = 1024 * 1024;
+  } ingest;
+
   struct Log {
     log::Format format = log::Format::kText;
     log::Level level = log::Level::kInfo;

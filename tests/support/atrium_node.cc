@@ -5,15 +5,15 @@
 namespace atrium::testing {
 
 AtriumNode::AtriumNode(std::filesystem::path dir, Options options)
-    : dir_(std::move(dir)), options_(std::move(options)), port_(freePort()) {
+    : dir_(std::move(dir)), options_(std::move(options)), port_(freePort()), snmp_port_(freeUdpPort()) {
   std::filesystem::create_directories(dir_);
   std::string url = options_.database_url.empty() ? "sqlite:" + (dataDir() / "atrium.db").string()
                                                   : options_.database_url;
   std::string text = fmt::format(
       "[node]\nname = \"{}\"\ndata_dir = \"{}\"\n\n[database]\nurl = \"{}\"\nconnect_timeout_ms = 1000\n{}\n"
-      "[api]\nlisten = \"127.0.0.1:{}\"\n{}\n[log]\nlevel = \"debug\"\n{}",
+      "[api]\nlisten = \"127.0.0.1:{}\"\n{}\n[snmp]\nlisten = \"127.0.0.1:{}\"\n\n[log]\nlevel = \"debug\"\n{}",
       options_.name, dataDir().string(), url, options_.database_section_extra, port_,
-      options_.api_section_extra, options_.extra_config);
+      options_.api_section_extra, snmp_port_, options_.extra_config);
   writeFile(configPath(), text);
 }
 

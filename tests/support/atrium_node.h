@@ -35,6 +35,8 @@ class AtriumNode {
   std::filesystem::path configPath() const { return dir_ / "atrium.toml"; }
   std::filesystem::path dataDir() const { return dir_ / "data"; }
   std::uint16_t port() const { return port_; }
+  // The UDP port on 127.0.0.1 where the node receives SNMP traps.
+  std::uint16_t snmpPort() const { return snmp_port_; }
 
   // Runs `atrium ARGS...` to completion (the config is not added: pass it when wanted).
   RunResult run(const std::vector<std::string>& args,
@@ -61,6 +63,7 @@ class AtriumNode {
   std::filesystem::path dir_;
   Options options_;
   std::uint16_t port_;
+  std::uint16_t snmp_port_;
   std::unique_ptr<ChildProcess> process_;
 };
 

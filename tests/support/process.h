@@ -69,6 +69,8 @@ bool waitFor(const std::function<bool()>& cond, std::chrono::milliseconds timeou
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 std::uint16_t freePort();
+// A loopback UDP port that was free a moment ago.
+std::uint16_t freeUdpPort();
 
 std::string readFile(const std::filesystem::path& path);
 void writeFile(const std::filesystem::path& path, const std::string& text);
