@@ -107,7 +107,7 @@ ConferenceInfo conferenceFrom(const XmlRpcValue& item) {
   ConferenceInfo c;
   c.name = stringMember(item, {"conferenceName"});
   c.numeric_id = stringMember(item, {"numericId", "numericID"});
-  c.participants = intMember(item, {"participantCount", "activeParticipantCount"}).value_or(0);
+  c.participants = intMember(item, {"activeParticipants", "participantCount", "activeParticipantCount"}).value_or(0);
   c.active = boolMember(item, {"conferenceActive", "active"}).value_or(true);
   return c;
 }

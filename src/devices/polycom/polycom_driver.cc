@@ -126,6 +126,7 @@ Result<DeviceStatus> PolycomDriver::poll(const DriverTarget& target) {
     }
     status.h323 = std::move(registrations->h323);
     status.sip = std::move(registrations->sip);
+    status.muted = registrations->muted;
 
     auto conferences = request(target, "GET", "/rest/conferences");
     if (!conferences.ok()) return conferences.error();

@@ -135,8 +135,24 @@ Result<PolycomSystem> parseSystem(std::string_view body) {
 Result<PolycomRegistrations> parseSystemStatus(std::string_view body) {
   auto doc = parseJson(body, "system status");
   if (!doc.ok()) return doc.error();
-  if (!doc->is_array()) return Error::internal("system status: expected a JSON array");
   PolycomRegistrations out;
+  auto setState = [](Registration& reg, std::string word) {
+    reg.status = std::move(word);
+    reg.state = registrationState(reg.status);
+  };
+  if (doc->is_object()) {
+    for (auto [key, reg] : {std::pair{"h323", &out.h323}, std::pair{"sip", &out.sip}}) {
+      auto it = doc->find(key);
+      if (it == doc->end() || !it->is_object()) continue;
+      setState(*reg, text(*it, "state"));
+      reg->server = text(*it, "server");
+      reg->uri = text(*it, "uri");
+    }
+    auto muted = doc->find("muted");
+    if (muted != doc->end() && muted->is_boolean()) out.muted = muted->get<bool>();
+    return out;
+  }
+  if (!doc->is_array()) return Error::internal("system status: expected a JSON object");
   for (const json& item : *doc) {
     std::string tag = lower(text(item, "langtag"));
     Registration* reg = nullptr;
@@ -146,8 +162,7 @@ Result<PolycomRegistrations> parseSystemStatus(std::string_view body) {
     auto states = item.find("stateList");
     if (states != item.end() && states->is_array() && !states->empty() &&
         states->front().is_string()) {
-      reg->status = states->front().get<std::string>();
-      reg->state = registrationState(reg->status);
+      setState(*reg, states->front().get<std::string>());
     }
   }
   return out;
@@ -172,7 +187,8 @@ Result<std::vector<CallInfo>> parseConferences(std::string_view body) {
       call.rate_kbps = static_cast<int>(number(connection, "rate").value_or(0));
       call.state = callState(text(connection, "state"));
       call.duration = std::chrono::seconds(number(connection, "duration").value_or(0));
-      auto incoming = connection.find("isIncoming");
+      auto incoming = connection.find("incoming");
+      if (incoming == connection.end()) incoming = connection.find("isIncoming");
       if (incoming != connection.end() && incoming->is_boolean()) {
         call.direction = incoming->get<bool>() ? CallDirection::kIncoming : CallDirection::kOutgoing;
       }
@@ -199,16 +215,16 @@ Result<std::string> parseDialAnswer(std::string_view body) {
 }
 
 std::string configBody(const PersistentSettings& settings) {
-  json list = json::array();
-  auto add = [&list](std::string_view name, const std::string& value) {
-    if (!value.empty()) list.push_back({{"name", name}, {"value", value}});
+  json body = json::object();
+  auto add = [&body](std::string_view name, const std::string& value) {
+    if (!value.empty()) body[std::string(name)] = value;
   };
   add(kConfigSystemName, settings.system_name);
   add(kConfigH323Name, settings.h323_id);
   add(kConfigE164, settings.e164_alias);
   add(kConfigSipUri, settings.sip_uri);
-  if (list.empty()) return {};
-  return json{{"configList", list}}.dump();
+  if (body.empty()) return {};
+  return body.dump();
 }
 
 std::string buildSystemJson(const SystemIdentity& identity, std::chrono::seconds uptime) {
@@ -222,12 +238,15 @@ std::string buildSystemJson(const SystemIdentity& identity, std::chrono::seconds
 }
 
 std::string buildSystemStatusJson(const Registration& h323, const Registration& sip) {
-  return json::array({{{"langtag", "gatekeeper"},
-                       {"name", "Gatekeeper"},
-                       {"stateList", {registrationWord(h323.state)}}},
-                      {{"langtag", "sip"},
-                       {"name", "SIP Registrar"},
-                       {"stateList", {registrationWord(sip.state)}}}})
+  auto word = [](const Registration& r) {
+    std::string w(registrationWord(r.state));
+    std::transform(w.begin(), w.end(), w.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    return w;
+  };
+  return json{{"state", "READY"},
+              {"h323", {{"state", word(h323)}, {"server", h323.server}}},
+              {"sip", {{"state", word(sip)}, {"server", sip.server}, {"uri", sip.uri}}}}
       .dump();
 }
 
@@ -251,7 +270,7 @@ std::string buildConferencesJson(const std::vector<CallInfo>& calls) {
          {"protocol", call.protocol},
          {"rate", call.rate_kbps},
          {"state", callStateWord(call.state)},
-         {"isIncoming", call.direction == CallDirection::kIncoming},
+         {"incoming", call.direction == CallDirection::kIncoming},
          {"duration", call.duration.count()}});
   }
   return out.dump();
@@ -259,24 +278,23 @@ std::string buildConferencesJson(const std::vector<CallInfo>& calls) {
 
 Result<PersistentSettings> parseConfigBody(std::string_view body) {
   json doc = json::parse(body, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object() || !doc.contains("configList") ||
-      !doc["configList"].is_array()) {
-    return Error::invalid("expected {\"configList\":[{\"name\":..,\"value\":..}]}");
+  if (doc.is_discarded() || !doc.is_object()) {
+    return Error::invalid("expected a JSON object of settings");
   }
   PersistentSettings out;
-  for (const json& item : doc["configList"]) {
-    std::string name = text(item, "name");
-    std::string value = text(item, "value");
+  for (const auto& [name, value] : doc.items()) {
+    if (!value.is_string()) return Error::invalid("setting " + name + " must be a string", name);
+    std::string v = value.get<std::string>();
     if (name == kConfigSystemName) {
-      out.system_name = value;
+      out.system_name = v;
     } else if (name == kConfigH323Name) {
-      out.h323_id = value;
+      out.h323_id = v;
     } else if (name == kConfigE164) {
-      out.e164_alias = value;
+      out.e164_alias = v;
     } else if (name == kConfigSipUri) {
-      out.sip_uri = value;
+      out.sip_uri = v;
     } else {
-      return Error::invalid("unknown configuration name \"" + name + "\"", "name");
+      return Error::invalid("unknown setting \"" + name + "\"", name);
     }
   }
   return out;

@@ -6,13 +6,15 @@
 //                               -> 200 {"success":true,"sessionId":"..."} + Set-Cookie
 //   GET  /rest/system           {"systemName":..,"model":..,"serialNumber":..,
 //                                "softwareVersion":..,"hardwareVersion":..,"uptime":<seconds>}
-//   GET  /rest/system/status    [{"langtag":"gatekeeper"|"sip","name":..,"stateList":["registered"]}, ...]
+//   GET  /rest/system/status    {"state":"READY","inCall":false,"muted":false,
+//                                "h323":{"state":"REGISTERED","server":..},"sip":{"state":..,"server":..}}
+//                               (older software: [{"langtag":"gatekeeper"|"sip","stateList":[..]}])
 //   GET  /rest/conferences      [{"id":0,"isActive":true,"connections":[{"id":1,"address":..,
 //                                 "displayName":..,"protocol":"SIP","rate":1024,"state":"CONNECTED",
-//                                 "isIncoming":false,"duration":12}]}]
+//                                 "incoming":false,"duration":12}]}]   ("isIncoming" also read)
 //   POST /rest/conferences      {"address":"...","rate":1024,"dialType":"SIP"} -> {"id":0}
 //   DELETE /rest/conferences/{id}                                   (hang up)
-//   POST /rest/config           {"configList":[{"name":"comm.nameplate.sitename","value":"..."}]}
+//   POST /rest/config           {"systemName":..,"h323Name":..,"h323Extension":..,"sipUri":..}
 #pragma once
 
 #include <chrono>
@@ -28,10 +30,10 @@
 namespace atrium::devices::polycom {
 
 // Names under /rest/config for the persistent settings.
-inline constexpr std::string_view kConfigSystemName = "comm.nameplate.sitename";
-inline constexpr std::string_view kConfigH323Name = "comm.h323.h323name";
-inline constexpr std::string_view kConfigE164 = "comm.h323.e164ext";
-inline constexpr std::string_view kConfigSipUri = "comm.sip.uri";
+inline constexpr std::string_view kConfigSystemName = "systemName";
+inline constexpr std::string_view kConfigH323Name = "h323Name";
+inline constexpr std::string_view kConfigE164 = "h323Extension";
+inline constexpr std::string_view kConfigSipUri = "sipUri";
 
 std::string loginBody(std::string_view user, std::string_view password);
 // The session id a login answer carries in its body ("sessionId"), if any; an error when the
@@ -47,6 +49,7 @@ Result<PolycomSystem> parseSystem(std::string_view body);
 struct PolycomRegistrations {
   Registration h323;
   Registration sip;
+  std::optional<bool> muted;
 };
 Result<PolycomRegistrations> parseSystemStatus(std::string_view body);
 
@@ -57,14 +60,14 @@ std::string dialBody(const DialRequest& request);
 // The conference id a dial answer names ("id" or "conferenceId"); empty when it names none.
 Result<std::string> parseDialAnswer(std::string_view body);
 
-// {"configList":[...]} with one entry per non-empty setting; empty string when none is set.
+// A JSON object with one member per non-empty setting; empty string when none is set.
 std::string configBody(const PersistentSettings& settings);
 
 // The simulator's side.
 std::string buildSystemJson(const SystemIdentity& identity, std::chrono::seconds uptime);
 std::string buildSystemStatusJson(const Registration& h323, const Registration& sip);
 std::string buildConferencesJson(const std::vector<CallInfo>& calls);
-// What a configList body asks to change (names as above).
+// What a /rest/config body asks to change (names as above; others are refused).
 Result<PersistentSettings> parseConfigBody(std::string_view body);
 
 }  // namespace atrium::devices::polycom

@@ -56,24 +56,25 @@ std::string oidOf(const netsnmp_variable_list* v) {
   return out;
 }
 
-// "Polycom HDX 8000, version 3.1.5" -> "3.1.5"; empty when sysDescr names no version.
+// The software version sysDescr names after the word "version" or "software", any case:
+// "Polycom HDX 8000, Version 3.1.5" or "Cisco Codec SX20, software ce9.1.4" -> "3.1.5", "ce9.1.4".
+// Empty when it names none.
 std::string versionIn(std::string_view descr) {
-  for (std::size_t pos = 0; pos < descr.size(); ++pos) {
-    std::size_t at = pos;
-    std::string_view rest = descr.substr(at);
-    if (rest.size() < 8) break;
-    std::string word(rest.substr(0, 7));
-    for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    bool starts_word = at == 0 || !std::isalnum(static_cast<unsigned char>(descr[at - 1]));
-    if (word != "version" || !starts_word) continue;
-    std::size_t start = at + 7;
-    while (start < descr.size() && (descr[start] == ' ' || descr[start] == ':')) ++start;
-    std::size_t end = start;
-    while (end < descr.size() && descr[end] != ' ' && descr[end] != ',' && descr[end] != ';' &&
-           descr[end] != '\r' && descr[end] != '\n') {
-      ++end;
+  std::string folded(descr);
+  for (char& c : folded) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (std::string_view keyword : {"version", "software"}) {
+    for (std::size_t at = folded.find(keyword); at != std::string::npos;
+         at = folded.find(keyword, at + 1)) {
+      bool starts_word = at == 0 || !std::isalnum(static_cast<unsigned char>(folded[at - 1]));
+      std::size_t start = at + keyword.size();
+      if (!starts_word || start >= descr.size() || (descr[start] != ' ' && descr[start] != ':')) {
+        continue;
+      }
+      while (start < descr.size() && (descr[start] == ' ' || descr[start] == ':')) ++start;
+      std::size_t end = descr.find_first_of(" ,;\r\n", start);
+      if (end == std::string_view::npos) end = descr.size();
+      if (end > start) return std::string(descr.substr(start, end - start));
     }
-    if (end > start) return std::string(descr.substr(start, end - start));
   }
   return {};
 }

@@ -18,7 +18,7 @@ class SnmpDriver : public Driver {
   Capabilities capabilities() const override;
 
   // identity.system_name = sysName, product = sysDescr, product_type = sysObjectID,
-  // software_version = the word after "version" in sysDescr when there is one;
+  // software_version = the word after "version" or "software" in sysDescr when there is one;
   // uptime = sysUpTime; interface_up = ifOperStatus.1 == up(1).
   Result<DeviceStatus> poll(const DriverTarget& target) override;
 };
