@@ -41,10 +41,13 @@ TEST(ApiJsonTest, SystemShapeNeverHoldsCredentials) {
   EXPECT_EQ(text.find("s3cret"), std::string::npos);
   for (const char* key :
        {"id", "name", "family", "model", "addresses", "folder_id", "connectivity", "serial_number",
-        "software_version", "status", "last_seen", "created_at", "updated_at", "credentials"}) {
+        "software_version", "status", "last_seen", "created_at", "updated_at", "credentials",
+        "h323_id", "e164_alias", "sip_uri", "last_polled_at", "last_poll_error", "active_calls",
+        "registration"}) {
     EXPECT_TRUE(j.contains(key)) << key;
   }
-  EXPECT_EQ(j.size(), 14u);
+  EXPECT_EQ(j.size(), 21u);
+  EXPECT_EQ(j["registration"], json({{"h323", ""}, {"sip", ""}}));
 
   s.username.clear();
   s.password.clear();
