@@ -8,15 +8,9 @@
 
 #include <fmt/format.h>
 
-#include "api/api_server.h"
 #include "app/node_identity.h"
+#include "app/server_node.h"
 #include "common/log.h"
-#include "ingest/event_sink.h"
-#include "ingest/feedback_ingest.h"
-#include "ingest/spool.h"
-#include "ingest/trap_ingest.h"
-#include "ingest/trap_receiver.h"
-#include "store/device_store.h"
 
 namespace atrium::app {
 namespace {
@@ -38,37 +32,6 @@ Status ensureDataDir(const std::filesystem::path& dir) {
 
 int exitCodeFor(const Error& e) {
   return e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kInternal ? kExitFailure : kExitRefused;
-}
-
-// Checks this node may serve the installation the database holds, recording it on first use.
-Result<store::Installation> checkMembership(store::Store& store, const config::Config& cfg,
-                                            const Clock& clock) {
-  auto inst = store.installation();
-  if (!inst) {
-    if (inst.error().code == ErrorCode::kNotFound) {
-      return Error::invalid(fmt::format("the database {} holds no installation; run `atrium init --config {}` first",
-                                        cfg.database.url.rfind("sqlite:", 0) == 0 ? cfg.database.url : "(configured)",
-                                        cfg.source.string()));
-    }
-    return inst.error();
-  }
-  auto member = readMembership(cfg.node.data_dir);
-  if (!member) return member.error();
-  if (!member->has_value()) {
-    ATRIUM_TRY(writeMembership(cfg.node.data_dir, {inst->id, inst->name, formatTimestamp(clock.now())}));
-    log::info("node.joined", {{"installation_id", inst->id}, {"installation", inst->name}});
-    return *inst;
-  }
-  const auto& m = **member;
-  if (m.installation_id != inst->id) {
-    return Error::conflict(fmt::format(
-        "this node belongs to installation {} (\"{}\", recorded in {}), but the database holds installation "
-        "{} (\"{}\"); one installation has one live database: point database.url at the right database, "
-        "or use another node.data_dir",
-        m.installation_id, m.installation_name, membershipPath(cfg.node.data_dir).string(), inst->id,
-        inst->name));
-  }
-  return *inst;
 }
 
 }  // namespace
@@ -163,101 +126,22 @@ int runServe(const config::Config& cfg, const Clock& clock) {
     printError(s.error().message);
     return kExitRefused;
   }
-  auto opened = store::Database::open(cfg.database.url, databaseOptions(cfg));
-  if (!opened) {
-    printError(opened.error().message);
-    return exitCodeFor(opened.error());
+  bool stop_requested = false;
+  auto pause = [&](std::chrono::milliseconds d) {
+    timespec ts{static_cast<time_t>(d.count() / 1000), static_cast<long>(d.count() % 1000) * 1000000};
+    stop_requested = sigtimedwait(&stop_signals, nullptr, &ts) > 0;
+    return stop_requested;
+  };
+  auto node = ServerNode::start(cfg, clock, pause);
+  if (!node) {
+    if (stop_requested) return kExitOk;
+    printError(node.error().message);
+    return exitCodeFor(node.error());
   }
-  auto& db = **opened;
-  store::Store store(db, clock);
-  log::info("node.starting", {{"node", cfg.node.name}, {"database", db.displayUrl()},
-                              {"config", cfg.source.string()}});
-
-  // Wait for the database at start-up (a server often boots before its database), but refuse
-  // at once what waiting cannot fix: a replica, an unknown schema, another installation.
-  std::chrono::milliseconds backoff(250);
-  while (true) {
-    Status s = db.checkWritable();
-    if (s) s = store.checkSchema();
-    if (s) break;
-    if (s.error().code != ErrorCode::kUnavailable) {
-      printError(s.error().message);
-      log::error("node.refused", {{"reason", s.error().message}});
-      return exitCodeFor(s.error());
-    }
-    log::warn("db.waiting", {{"reason", s.error().message}, {"retry_ms", backoff.count()}});
-    timespec ts{static_cast<time_t>(backoff.count() / 1000), static_cast<long>(backoff.count() % 1000) * 1000000};
-    if (sigtimedwait(&stop_signals, nullptr, &ts) > 0) return kExitOk;
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
-  }
-  auto inst = checkMembership(store, cfg, clock);
-  if (!inst) {
-    printError(inst.error().message);
-    log::error("node.refused", {{"reason", inst.error().message}});
-    return exitCodeFor(inst.error());
-  }
-
-  // ---- ingest: what systems send (HTTP feedback, SNMP traps), durable through the spool ------
-  auto spool = ingest::Spool::open(cfg.node.data_dir / "spool");
-  if (!spool) {
-    printError(fmt::format("cannot open the event spool in {}: {}",
-                           (cfg.node.data_dir / "spool").string(), spool.error().message));
-    return kExitRefused;
-  }
-  if ((*spool)->pendingCount() > 0) {
-    log::info("ingest.spool_pending", {{"batches", (*spool)->pendingCount()}});
-  }
-  store::DeviceStore device_store(db, clock);
-  ingest::EventSink event_sink(device_store, **spool);
-  ingest::FeedbackIngest feedback_ingest(device_store, event_sink, clock, cfg.node.name);
-  ingest::TrapIngest trap_ingest(device_store, event_sink, clock, cfg.node.name);
-  // Event observers (event_sink.addObserver) are registered before this line.
-  event_sink.start();
-  std::unique_ptr<ingest::TrapReceiver> trap_receiver;
-  if (cfg.snmp.enabled) {
-    ingest::TrapReceiverOptions trap_options;
-    trap_options.host = cfg.snmp.listen.host;
-    trap_options.port = cfg.snmp.listen.port;
-    trap_options.communities = cfg.snmp.communities;
-    trap_receiver = std::make_unique<ingest::TrapReceiver>(
-        trap_options, [&trap_ingest](const ingest::SnmpTrap& trap) { return trap_ingest.accept(trap); });
-    auto trap_port = trap_receiver->start();
-    if (!trap_port) {
-      printError(fmt::format("cannot receive SNMP traps on {}: {}; set snmp.listen to another address "
-                             "(a port above 1023 needs no privileges) or to \"off\"",
-                             cfg.snmp.listen.text(), trap_port.error().message));
-      return kExitRefused;
-    }
-    log::info("snmp.listening", {{"address", cfg.snmp.listen.host}, {"port", *trap_port}});
-  }
-  // ---- end of ingest ---------------------------------------------------------------------------
-
-  api::ApiOptions options;
-  options.host = cfg.api.listen.host;
-  options.port = cfg.api.listen.port;
-  options.max_body_bytes = cfg.api.max_body_bytes;
-  options.read_timeout = cfg.api.read_timeout;
-  options.network_threads = cfg.api.network_threads;
-  options.db_threads = cfg.api.db_threads;
-  options.max_feedback_bytes = cfg.ingest.max_feedback_bytes;
-  api::ApiServer server(options, store, db, clock);
-  server.attachIngest(feedback_ingest, event_sink);
-  auto port = server.start();
-  if (!port) {
-    printError(fmt::format("cannot listen on {}: {}", cfg.api.listen.text(), port.error().message));
-    return kExitRefused;
-  }
-  log::info("node.ready", {{"node", cfg.node.name}, {"installation_id", inst->id},
-                           {"api", fmt::format("{}:{}", cfg.api.listen.host, *port)},
-                           {"database", db.displayUrl()}});
-
   int sig = 0;
   sigwait(&stop_signals, &sig);
   log::info("node.stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-  server.stop();
-  if (trap_receiver) trap_receiver->stop();
-  event_sink.stop();
-  log::info("node.stopped", {{"node", cfg.node.name}});
+  (*node)->stop();
   return kExitOk;
 }
 

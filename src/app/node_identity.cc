@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/log.h"
+
 namespace atrium::app {
 
 std::filesystem::path membershipPath(const std::filesystem::path& data_dir) {
@@ -61,6 +63,34 @@ Status writeMembership(const std::filesystem::path& data_dir, const NodeMembersh
     ::close(dfd);
   }
   return okStatus();
+}
+
+Result<store::Installation> checkMembership(store::Store& store, const config::Config& cfg, const Clock& clock) {
+  auto inst = store.installation();
+  if (!inst) {
+    if (inst.error().code == ErrorCode::kNotFound) {
+      return Error::invalid(fmt::format("the database {} holds no installation; run `atrium init --config {}` first",
+                                        cfg.database.url.rfind("sqlite:", 0) == 0 ? cfg.database.url : "(configured)",
+                                        cfg.source.string()));
+    }
+    return inst.error();
+  }
+  auto member = readMembership(cfg.node.data_dir);
+  if (!member) return member.error();
+  if (!member->has_value()) {
+    ATRIUM_TRY(writeMembership(cfg.node.data_dir, {inst->id, inst->name, formatTimestamp(clock.now())}));
+    log::info("node.joined", {{"installation_id", inst->id}, {"installation", inst->name}});
+    return *inst;
+  }
+  const auto& m = **member;
+  if (m.installation_id != inst->id) {
+    return Error::conflict(fmt::format(
+        "this node belongs to installation {} (\"{}\", recorded in {}), but the database holds installation "
+        "{} (\"{}\"); one installation has one live database: point database.url at the right database, "
+        "or use another node.data_dir",
+        m.installation_id, m.installation_name, membershipPath(cfg.node.data_dir).string(), inst->id, inst->name));
+  }
+  return *inst;
 }
 
 }  // namespace atrium::app

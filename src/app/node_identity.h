@@ -6,7 +6,10 @@
 #include <optional>
 #include <string>
 
+#include "common/clock.h"
 #include "common/result.h"
+#include "config/config.h"
+#include "store/store.h"
 
 namespace atrium::app {
 
@@ -23,5 +26,9 @@ Result<std::optional<NodeMembership>> readMembership(const std::filesystem::path
 
 // Written atomically (temporary file, fsync, rename).
 Status writeMembership(const std::filesystem::path& data_dir, const NodeMembership& membership);
+
+// Checks this node may serve the installation the database holds, recording it in the data dir
+// on first use. Refuses (kConflict, naming both ids) a database holding another installation.
+Result<store::Installation> checkMembership(store::Store& store, const config::Config& cfg, const Clock& clock);
 
 }  // namespace atrium::app

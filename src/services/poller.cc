@@ -256,7 +256,7 @@ void Poller::pollOne(const store::ManagedSystem& s, bool feedback_registered) {
     } else if (!o.reachable) {
       (void)store_.raiseTicket(id, store::kTicketNoResponse, "major", err.message);
     } else {
-      (void)store_.raiseTicket(id, store::kTicketMalformedInput, "minor", err.message);
+      (void)store_.raiseTicket(id, store::kTicketUnreadableAnswer, "minor", err.message);
       (void)store_.clearTicket(id, store::kTicketNoResponse);
     }
     log::debug("poller.poll_failed", {{"system_id", id}, {"reason", err.message}});
@@ -267,7 +267,7 @@ void Poller::pollOne(const store::ManagedSystem& s, bool feedback_registered) {
   if (!recorded) log::warn("poller.record_failed", {{"system_id", id}, {"reason", recorded.error().message}});
   (void)store_.clearTicket(id, store::kTicketNoResponse);
   (void)store_.clearTicket(id, store::kTicketAuthenticationFailed);
-  (void)store_.clearTicket(id, store::kTicketMalformedInput);
+  (void)store_.clearTicket(id, store::kTicketUnreadableAnswer);
   if (driver->capabilities().has(devices::Capability::kHttpFeedback)) {
     checkFeedback(*driver, target, s, *status, feedback_registered);
   }

@@ -95,7 +95,8 @@ inline constexpr const char* kTicketFeedbackSlotFailed = "feedback-slot-failed";
 inline constexpr const char* kTicketWrongServerAddress = "wrong-server-address";
 inline constexpr const char* kTicketDuplicateAddress = "duplicate-address";
 inline constexpr const char* kTicketUnexpectedSoftware = "unexpected-software-version";
-inline constexpr const char* kTicketMalformedInput = "malformed-input";
+inline constexpr const char* kTicketMalformedInput = "malformed-input";      // what it sent us
+inline constexpr const char* kTicketUnreadableAnswer = "unreadable-answer";  // what it answered a poll
 
 struct Ticket {
   std::int64_t id = 0;

@@ -1,0 +1,199 @@
+#include "app/server_node.h"
+
+#include <fmt/format.h>
+
+#include "api/api_server.h"
+#include "app/node.h"
+#include "app/node_identity.h"
+#include "common/log.h"
+#include "devices/driver.h"
+#include "ingest/event_sink.h"
+#include "ingest/feedback_ingest.h"
+#include "ingest/spool.h"
+#include "ingest/trap_ingest.h"
+#include "ingest/trap_receiver.h"
+#include "services/event_reactor.h"
+#include "services/ownership.h"
+#include "services/poller.h"
+
+namespace atrium::app {
+
+// Everything a node runs, in start order (members are destroyed in reverse).
+struct ServerNode::Parts {
+  const config::Config cfg;
+  const Clock& clock;
+  std::unique_ptr<store::Database> db;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<store::DeviceStore> device_store;
+  std::unique_ptr<ingest::Spool> spool;
+  std::unique_ptr<ingest::EventSink> event_sink;
+  std::unique_ptr<ingest::FeedbackIngest> feedback_ingest;
+  std::unique_ptr<ingest::TrapIngest> trap_ingest;
+  std::unique_ptr<ingest::TrapReceiver> trap_receiver;
+  std::unique_ptr<devices::DriverRegistry> drivers;
+  services::OwnEverything ownership;
+  services::PollerOptions poller_options;
+  std::unique_ptr<services::Poller> poller;
+  std::unique_ptr<services::EventReactor> reactor;
+  std::unique_ptr<api::ApiServer> api;
+  std::uint16_t api_port = 0;
+  std::uint16_t trap_port = 0;
+  bool stopped = false;
+
+  Parts(config::Config c, const Clock& k) : cfg(std::move(c)), clock(k) {}
+};
+
+namespace {
+
+// A single node whose installation has no server addresses yet tells systems its own API
+// address, when that is a specific one; the administrator sets the real ones in the API.
+void defaultServerAddresses(store::DeviceStore& devices, const config::Config& cfg, std::uint16_t api_port) {
+  auto current = devices.serverAddresses();
+  if (!current) return;
+  const auto& a = *current;
+  if (!a.lan_ipv4.empty() || !a.lan_ipv6.empty() || !a.lan_fqdn.empty() || !a.public_ipv4.empty() ||
+      !a.public_fqdn.empty()) {
+    return;
+  }
+  const std::string& host = cfg.api.listen.host;
+  if (host == "0.0.0.0" || host == "::") {
+    log::warn("node.server_addresses_unset",
+              {{"hint", "set the addresses systems use to reach Atrium: PUT /api/v1/settings/server-addresses"}});
+    return;
+  }
+  store::ServerAddresses next;
+  if (host.find(':') != std::string::npos) {
+    next.lan_ipv6 = host;
+  } else if (host.find_first_not_of("0123456789.") == std::string::npos) {
+    next.lan_ipv4 = host;
+  } else {
+    next.lan_fqdn = host;
+  }
+  next.http_port = api_port;
+  if (devices.setServerAddresses(next, "node:" + cfg.node.name)) {
+    log::info("node.server_addresses_defaulted", {{"address", host}, {"port", api_port}});
+  }
+}
+
+}  // namespace
+
+ServerNode::ServerNode(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+
+ServerNode::~ServerNode() { stop(); }
+
+Result<std::unique_ptr<ServerNode>> ServerNode::start(const config::Config& cfg, const Clock& clock,
+                                                      const Pause& pause) {
+  auto p = std::make_unique<Parts>(cfg, clock);
+  auto opened = store::Database::open(cfg.database.url, databaseOptions(cfg));
+  if (!opened) return opened.error();
+  p->db = std::move(*opened);
+  p->store = std::make_unique<store::Store>(*p->db, clock);
+  log::info("node.starting", {{"node", cfg.node.name}, {"database", p->db->displayUrl()},
+                              {"config", cfg.source.string()}});
+
+  // Wait for the database at start-up (a server often boots before its database), but refuse
+  // at once what waiting cannot fix: a replica, an unknown schema, another installation.
+  std::chrono::milliseconds backoff(250);
+  while (true) {
+    Status s = p->db->checkWritable();
+    if (s) s = p->store->checkSchema();
+    if (s) break;
+    if (s.error().code != ErrorCode::kUnavailable) {
+      log::error("node.refused", {{"reason", s.error().message}});
+      return s.error();
+    }
+    log::warn("db.waiting", {{"reason", s.error().message}, {"retry_ms", backoff.count()}});
+    if (pause(backoff)) return Error::unavailable("stopped while waiting for the database");
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+  }
+  auto inst = checkMembership(*p->store, cfg, clock);
+  if (!inst) {
+    log::error("node.refused", {{"reason", inst.error().message}});
+    return inst.error();
+  }
+
+  // ---- ingest: what systems send (HTTP feedback, SNMP traps), durable through the spool ------
+  auto spool = ingest::Spool::open(cfg.node.data_dir / "spool");
+  if (!spool) {
+    return Error::invalid(fmt::format("cannot open the event spool in {}: {}", (cfg.node.data_dir / "spool").string(),
+                                      spool.error().message));
+  }
+  p->spool = std::move(*spool);
+  if (p->spool->pendingCount() > 0) log::info("ingest.spool_pending", {{"batches", p->spool->pendingCount()}});
+  p->device_store = std::make_unique<store::DeviceStore>(*p->db, clock);
+  p->event_sink = std::make_unique<ingest::EventSink>(*p->device_store, *p->spool);
+  p->feedback_ingest = std::make_unique<ingest::FeedbackIngest>(*p->device_store, *p->event_sink, clock, cfg.node.name);
+  p->trap_ingest = std::make_unique<ingest::TrapIngest>(*p->device_store, *p->event_sink, clock, cfg.node.name);
+
+  // ---- polling, and reactions to boot and registration events ---------------------------------
+  p->drivers = devices::builtinDrivers();
+  p->poller_options.interval = cfg.polling.interval;
+  p->poller_options.workers = cfg.polling.workers;
+  p->poller_options.timeout = cfg.polling.timeout;
+  p->poller_options.http_port = cfg.polling.http_port;
+  p->poller_options.snmp_port = cfg.polling.snmp_port;
+  p->poller = std::make_unique<services::Poller>(p->poller_options, *p->device_store, *p->drivers, p->ownership, clock);
+  p->reactor = std::make_unique<services::EventReactor>(*p->device_store, *p->drivers, p->ownership, *p->poller,
+                                                        p->poller_options);
+  p->event_sink->addObserver(p->reactor.get());
+  p->reactor->start();
+  p->event_sink->start();
+
+  if (cfg.snmp.enabled) {
+    ingest::TrapReceiverOptions trap_options;
+    trap_options.host = cfg.snmp.listen.host;
+    trap_options.port = cfg.snmp.listen.port;
+    trap_options.communities = cfg.snmp.communities;
+    auto* trap_ingest = p->trap_ingest.get();
+    p->trap_receiver = std::make_unique<ingest::TrapReceiver>(
+        trap_options, [trap_ingest](const ingest::SnmpTrap& trap) { return trap_ingest->accept(trap); });
+    auto trap_port = p->trap_receiver->start();
+    if (!trap_port) {
+      return Error::invalid(fmt::format("cannot receive SNMP traps on {}: {}; set snmp.listen to another address "
+                                        "(a port above 1023 needs no privileges) or to \"off\"",
+                                        cfg.snmp.listen.text(), trap_port.error().message));
+    }
+    p->trap_port = *trap_port;
+  }
+
+  api::ApiOptions options;
+  options.host = cfg.api.listen.host;
+  options.port = cfg.api.listen.port;
+  options.max_body_bytes = cfg.api.max_body_bytes;
+  options.read_timeout = cfg.api.read_timeout;
+  options.network_threads = cfg.api.network_threads;
+  options.db_threads = cfg.api.db_threads;
+  options.max_feedback_bytes = cfg.ingest.max_feedback_bytes;
+  p->api = std::make_unique<api::ApiServer>(options, *p->store, *p->db, clock);
+  p->api->attachIngest(*p->feedback_ingest, *p->event_sink);
+  auto port = p->api->start();
+  if (!port) return Error::invalid(fmt::format("cannot listen on {}: {}", cfg.api.listen.text(), port.error().message));
+  p->api_port = *port;
+  defaultServerAddresses(*p->device_store, cfg, p->api_port);
+  p->poller->start();
+  log::info("node.ready", {{"node", cfg.node.name}, {"installation_id", inst->id},
+                           {"api", fmt::format("{}:{}", cfg.api.listen.host, p->api_port)},
+                           {"snmp_port", p->trap_port}, {"database", p->db->displayUrl()}});
+  return std::unique_ptr<ServerNode>(new ServerNode(std::move(p)));
+}
+
+std::uint16_t ServerNode::apiPort() const { return parts_->api_port; }
+std::uint16_t ServerNode::trapPort() const { return parts_->trap_port; }
+store::Store& ServerNode::store() { return *parts_->store; }
+store::DeviceStore& ServerNode::deviceStore() { return *parts_->device_store; }
+void ServerNode::pollSoon(const std::string& system_id) { parts_->poller->pollSoon(system_id); }
+
+void ServerNode::stop() {
+  auto& p = *parts_;
+  if (p.stopped) return;
+  p.stopped = true;
+  // Stop taking new work first, then finish what is in flight.
+  p.api->stop();
+  if (p.trap_receiver) p.trap_receiver->stop();
+  p.poller->stop();
+  p.reactor->stop();
+  p.event_sink->stop();
+  log::info("node.stopped", {{"node", p.cfg.node.name}});
+}
+
+}  // namespace atrium::app

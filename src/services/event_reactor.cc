@@ -1,0 +1,124 @@
+#include "services/event_reactor.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/log.h"
+
+namespace atrium::services {
+namespace {
+
+constexpr std::size_t kMaxQueuedJobs = 10000;
+
+bool isRestart(const std::string& kind) {
+  return kind == "boot" || kind == "registration" || kind == "cold-start" || kind == "warm-start";
+}
+
+}  // namespace
+
+EventReactor::EventReactor(store::DeviceStore& store, const devices::DriverRegistry& drivers,
+                           const Ownership& ownership, Poller& poller, const PollerOptions& poller_options)
+    : store_(store), drivers_(drivers), ownership_(ownership), poller_(poller), poller_options_(poller_options) {}
+
+EventReactor::~EventReactor() { stop(); }
+
+void EventReactor::start() {
+  std::lock_guard lock(mu_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void EventReactor::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (!thread_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+std::uint64_t EventReactor::settingsApplied() const {
+  std::lock_guard lock(mu_);
+  return settings_applied_;
+}
+
+void EventReactor::onEventsStored(const std::vector<store::StoredEvent>& events) {
+  std::size_t queued = 0;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& e : events) {
+      if (!e.system_id || !ownership_.owns(*e.system_id)) continue;
+      if (!isRestart(e.kind) && e.kind != "notification") continue;
+      if (jobs_.size() >= kMaxQueuedJobs) {
+        log::warn("reactor.queue_full", {{"system_id", *e.system_id}, {"kind", e.kind}});
+        continue;
+      }
+      Job job{*e.system_id, e.kind, "", e.source_address};
+      auto payload = nlohmann::json::parse(e.payload, nullptr, false);
+      if (payload.is_object() && payload.contains("identity") && payload["identity"].is_object()) {
+        job.reported_address = payload["identity"].value("ipv4_address", "");
+        if (job.reported_address.empty()) job.reported_address = payload["identity"].value("ipv6_address", "");
+      }
+      jobs_.push_back(std::move(job));
+      ++queued;
+    }
+  }
+  if (queued > 0) cv_.notify_all();
+}
+
+void EventReactor::run() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+    if (stopping_) return;
+    Job job = std::move(jobs_.front());
+    jobs_.pop_front();
+    lock.unlock();
+    handle(job);
+    lock.lock();
+  }
+}
+
+void EventReactor::handle(const Job& job) {
+  if (job.kind == "notification") {
+    poller_.pollSoon(job.system_id);
+    return;
+  }
+  auto managed = store_.managedSystem(job.system_id);
+  if (!managed) {
+    log::warn("reactor.system_unreadable", {{"system_id", job.system_id}, {"reason", managed.error().message}});
+    return;
+  }
+  const auto& s = *managed;
+  if (auto next = settler_.observe(s.system.id, s.system.connectivity, job.reported_address, job.source_address)) {
+    if (auto set = store_.setConnectivity(s.system.id, *next); set) {
+      log::info("system.connectivity_settled", {{"system_id", s.system.id}, {"from", s.system.connectivity},
+                                                {"to", *next}, {"reported_address", job.reported_address},
+                                                {"source_address", job.source_address}});
+    }
+  }
+  devices::Driver* driver = drivers_.find(s.system.family);
+  devices::PersistentSettings settings{s.system.name, s.h323_id, s.e164_alias, s.sip_uri};
+  if (driver != nullptr && driver->capabilities().has(devices::Capability::kConfigurationPush) &&
+      s.system.connectivity != "inaccessible" && s.system.connectivity != "behind-firewall") {
+    devices::DriverTarget t;
+    t.system_id = s.system.id;
+    t.address = s.system.addresses.empty() ? std::string() : s.system.addresses.front();
+    t.port = s.system.family == "snmp" ? poller_options_.snmp_port : poller_options_.http_port;
+    t.username = s.system.username;
+    t.password = s.system.password;
+    t.timeout = poller_options_.timeout;
+    auto applied = driver->applySettings(t, settings);
+    if (applied) {
+      std::lock_guard lock(mu_);
+      ++settings_applied_;
+      log::info("system.settings_reapplied", {{"system_id", s.system.id}, {"after", job.kind}});
+    } else {
+      log::warn("system.settings_not_reapplied", {{"system_id", s.system.id}, {"reason", applied.error().message}});
+    }
+  }
+  poller_.pollSoon(s.system.id);
+}
+
+}  // namespace atrium::services
