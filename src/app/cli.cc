@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/api_client.h"
+#include "app/demo.h"
 #include "app/node.h"
 #include "common/log.h"
 #include "config/config.h"
@@ -179,6 +180,24 @@ int runCli(int argc, char** argv) {
   serve->callback([&] {
     auto cfg = loadConfig(config_path);
     exit_code = cfg ? runServe(*cfg, clock) : kExitRefused;
+  });
+
+  // --- demo
+  auto* demo = app.add_subcommand("demo", "Run one server on SQLite with a simulated fleet (endpoints of every family "
+                                           "and bridges) registered, polled and active; Ctrl-C stops it");
+  DemoOptions demo_options;
+  std::string demo_dir = demo_options.data_dir.string();
+  demo->add_option("--data-dir", demo_dir, "Where the demo keeps its database and config")->capture_default_str();
+  demo->add_option("--listen", demo_options.listen, "API address host:port (used when the data dir is new)")
+      ->capture_default_str();
+  demo->add_option("--endpoints", demo_options.endpoints, "Simulated endpoints")->capture_default_str()->check(CLI::Range(1, 5000));
+  demo->add_option("--bridges", demo_options.bridges, "Simulated bridges")->capture_default_str()->check(CLI::Range(0, 100));
+  demo->add_option("--sim-address", demo_options.sim_base_address, "First loopback address of the simulated systems")
+      ->capture_default_str();
+  demo->add_flag("!--no-activity", demo_options.activity, "Do not make calls or reboot systems");
+  demo->callback([&] {
+    demo_options.data_dir = demo_dir;
+    exit_code = runDemo(demo_options, clock);
   });
 
   // --- db
