@@ -170,7 +170,11 @@ Result<std::unique_ptr<ServerNode>> ServerNode::start(const config::Config& cfg,
   if (!port) return Error::invalid(fmt::format("cannot listen on {}: {}", cfg.api.listen.text(), port.error().message));
   p->api_port = *port;
   defaultServerAddresses(*p->device_store, cfg, p->api_port);
-  p->poller->start();
+  if (cfg.polling.enabled) {
+    p->poller->start();
+  } else {
+    log::info("poller.disabled", {{"node", cfg.node.name}});
+  }
   log::info("node.ready", {{"node", cfg.node.name}, {"installation_id", inst->id},
                            {"api", fmt::format("{}:{}", cfg.api.listen.host, p->api_port)},
                            {"snmp_port", p->trap_port}, {"database", p->db->displayUrl()}});

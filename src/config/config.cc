@@ -37,6 +37,7 @@ const std::vector<KeyDoc> kKeys = {
     {"api.read_timeout_s", "integer", "30", "Seconds a client may take to send a request (1 to 3600)."},
     {"api.network_threads", "integer", "2", "Threads that accept, parse and answer requests (1 to 64)."},
     {"api.db_threads", "integer", "4", "Threads that run database work for requests (1 to 256)."},
+    {"polling.enabled", "boolean", "true", "Whether this node polls the systems it owns. Off, the node still takes their feedback and traps."},
     {"polling.interval_s", "integer", "60", "Seconds between two polls of one system (5 to 86400); each interval is +-20% at random, and a system that does not answer is polled up to 8 times less often until it does."},
     {"polling.workers", "integer", "16", "Polls in flight at most (1 to 512); a slow or dead system holds one worker for at most polling.timeout_ms."},
     {"polling.timeout_ms", "integer", "5000", "How long one request to a system may take (100 to 120000)."},
@@ -255,6 +256,9 @@ Result<Config> parse(std::string_view text, const std::filesystem::path& source_
         auto v = getInteger(node, key, 1024, 16777216);
         if (!v) return v.error();
         cfg.ingest.max_feedback_bytes = static_cast<std::size_t>(*v);
+      } else if (key == "polling.enabled") {
+        if (!node.is_boolean()) return badValue(key, "true or false", node);
+        cfg.polling.enabled = *node.value<bool>();
       } else if (key == "polling.interval_s") {
         auto v = getInteger(node, key, 5, 86400);
         if (!v) return v.error();

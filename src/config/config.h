@@ -47,6 +47,7 @@ struct Config {
   } api;
 
   struct Polling {
+    bool enabled = true;
     std::chrono::seconds interval{60};
     std::size_t workers = 16;
     std::chrono::milliseconds timeout{5000};

@@ -11,9 +11,10 @@ AtriumNode::AtriumNode(std::filesystem::path dir, Options options)
                                                   : options_.database_url;
   std::string text = fmt::format(
       "[node]\nname = \"{}\"\ndata_dir = \"{}\"\n\n[database]\nurl = \"{}\"\nconnect_timeout_ms = 1000\n{}\n"
-      "[api]\nlisten = \"127.0.0.1:{}\"\n{}\n[snmp]\nlisten = \"127.0.0.1:{}\"\n\n[log]\nlevel = \"debug\"\n{}",
+      "[api]\nlisten = \"127.0.0.1:{}\"\n{}\n[snmp]\nlisten = \"127.0.0.1:{}\"\n\n[polling]\n{}\n"
+      "[log]\nlevel = \"debug\"\n{}",
       options_.name, dataDir().string(), url, options_.database_section_extra, port_,
-      options_.api_section_extra, snmp_port_, options_.extra_config);
+      options_.api_section_extra, snmp_port_, options_.polling_section, options_.extra_config);
   writeFile(configPath(), text);
 }
 

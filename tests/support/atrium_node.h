@@ -23,6 +23,10 @@ class AtriumNode {
     std::string extra_config;          // appended TOML, e.g. "[api]\nmax_body_bytes = 2048\n"
     std::string api_section_extra;     // lines added inside [api]
     std::string database_section_extra;  // lines added inside [database]
+    // Lines inside [polling]. Off by default: test systems carry documentation addresses
+    // (192.0.2.x, example.com) that must never be contacted; tests of polling point systems at a
+    // simulator on loopback and turn it on.
+    std::string polling_section = "enabled = false\n";
   };
 
   // Writes the config under `dir` (created if needed); does not start anything.
