@@ -144,7 +144,10 @@ Result<std::size_t> FeedbackIngest::handle(std::string_view secret_view, std::st
   Reception reception{*system_id, node_, peer_address, clock_.now()};
   std::vector<store::StoredEvent> events;
   events.reserve(parsed->size());
-  for (const auto& e : *parsed) events.push_back(storedDeviceEvent(e, source, reception));
+  for (const auto& e : *parsed) {
+    events.push_back(storedDeviceEvent(e, source, reception));
+    events.back().idempotency_key = retries_.keyFor(events.back().idempotency_key);
+  }
   const std::size_t count = events.size();
   ATRIUM_TRY(sink_.accept(std::move(events)));
   ++posts_;

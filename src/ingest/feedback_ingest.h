@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "ingest/event_sink.h"
+#include "ingest/retry_window.h"
 #include "store/device_store.h"
 
 namespace atrium::ingest {
@@ -49,6 +50,8 @@ class FeedbackIngest {
   EventSink& sink_;
   const Clock& clock_;
   std::string node_;
+  // A repeat of a post within a minute is the system retrying (stored once); later, a new event.
+  RetryWindow retries_{std::chrono::seconds(60), clock_};
 
   struct CachedSystem {
     std::string system_id;
