@@ -60,6 +60,8 @@ constexpr RouteDef kRoutes[] = {
     {"POST", "/api/v1/tickets/{id}/acknowledge", Endpoint::kAcknowledgeTicket, false},
     {"GET", "/api/v1/settings/server-addresses", Endpoint::kGetServerAddresses, false},
     {"PUT", "/api/v1/settings/server-addresses", Endpoint::kPutServerAddresses, true},
+    {"GET", "/api/v1/settings/software-versions", Endpoint::kGetSoftwareVersions, false},
+    {"PUT", "/api/v1/settings/software-versions", Endpoint::kPutSoftwareVersions, true},
     // What systems post to (any content type; Cisco sends text/xml).
     {"POST", "/feedback/{secret}", Endpoint::kFeedback, false},
 };

@@ -126,4 +126,30 @@ Result<store::ServerAddresses> parseServerAddresses(std::string_view body) {
   return out;
 }
 
+Result<std::map<std::string, std::string>> parseSoftwareVersions(std::string_view body) {
+  constexpr std::size_t kMaxLength = 255;
+  auto parsed = parseJsonObject(body, "software versions");
+  if (!parsed.ok()) return parsed.error();
+  std::map<std::string, std::string> out;
+  for (const auto& [model, version] : parsed->items()) {
+    if (model.empty()) return Error::invalid("a model name must not be empty");
+    if (model.size() > kMaxLength) {
+      return Error::invalid("a model name must be at most 255 bytes long");
+    }
+    if (!version.is_string()) {
+      return Error::invalid("the expected version of \"" + model + "\" must be a string, not " +
+                                jsonTypeName(version),
+                            model);
+    }
+    const auto& v = version.get_ref<const std::string&>();
+    if (v.empty() || v.size() > kMaxLength) {
+      return Error::invalid("the expected version of \"" + model +
+                                "\" must be a non-empty string of at most 255 bytes",
+                            model);
+    }
+    out.emplace(model, v);
+  }
+  return out;
+}
+
 }  // namespace atrium::api

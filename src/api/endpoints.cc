@@ -155,6 +155,12 @@ net::Response Endpoints::handle(const ApiCall& call) {
     case Endpoint::kPutServerAddresses:
       result = putServerAddresses(call);
       break;
+    case Endpoint::kGetSoftwareVersions:
+      result = softwareVersions();
+      break;
+    case Endpoint::kPutSoftwareVersions:
+      result = putSoftwareVersions(call);
+      break;
     case Endpoint::kHealthz:
     case Endpoint::kReadyz:
     case Endpoint::kMetrics:
@@ -387,6 +393,19 @@ Result<net::Response> Endpoints::putServerAddresses(const ApiCall& call) {
   if (!a.ok()) return a.error();
   ATRIUM_TRY(devices_.setServerAddresses(*a, call.actor));
   return ok(200, serverAddressesToJson(*a));
+}
+
+Result<net::Response> Endpoints::softwareVersions() {
+  auto v = devices_.expectedSoftwareVersions();
+  if (!v.ok()) return v.error();
+  return ok(200, json(*v));
+}
+
+Result<net::Response> Endpoints::putSoftwareVersions(const ApiCall& call) {
+  auto v = parseSoftwareVersions(call.body);
+  if (!v.ok()) return v.error();
+  ATRIUM_TRY(devices_.setExpectedSoftwareVersions(*v, call.actor));
+  return ok(200, json(*v));
 }
 
 }  // namespace atrium::api

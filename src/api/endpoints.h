@@ -37,6 +37,8 @@ enum class Endpoint {
   kAcknowledgeTicket,
   kGetServerAddresses,
   kPutServerAddresses,
+  kGetSoftwareVersions,
+  kPutSoftwareVersions,
   kFeedback,  // POST /feedback/{secret}: answered by ApiServer through the ingest
 };
 
@@ -76,6 +78,8 @@ class Endpoints {
   Result<net::Response> acknowledgeTicket(const std::string& id, const ApiCall& call);
   Result<net::Response> serverAddresses();
   Result<net::Response> putServerAddresses(const ApiCall& call);
+  Result<net::Response> softwareVersions();
+  Result<net::Response> putSoftwareVersions(const ApiCall& call);
   // NotFound (in the API's words) unless the system exists.
   Status requireSystem(const std::string& id);
 

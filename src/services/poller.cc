@@ -166,6 +166,11 @@ void Poller::refresh() {
     after = page->back().system.id;
   }
   auto addresses = store_.serverAddresses();
+  auto expected_versions = store_.expectedSoftwareVersions();
+  if (!expected_versions) {
+    log::warn("poller.settings_unreadable",
+              {{"setting", "software-versions"}, {"reason", expected_versions.error().message}});
+  }
 
   // Duplicate addresses among the systems this node owns.
   std::map<std::string, std::vector<const store::ManagedSystem*>> by_address;
@@ -185,6 +190,7 @@ void Poller::refresh() {
 
   std::lock_guard lock(mu_);
   if (addresses) addresses_ = *addresses;
+  if (expected_versions) expected_versions_ = std::move(*expected_versions);
   const auto now = clock_.monotonic();
   std::map<std::string, Entry> next;
   for (auto& s : owned) {
@@ -268,10 +274,28 @@ void Poller::pollOne(const store::ManagedSystem& s, bool feedback_registered) {
   (void)store_.clearTicket(id, store::kTicketNoResponse);
   (void)store_.clearTicket(id, store::kTicketAuthenticationFailed);
   (void)store_.clearTicket(id, store::kTicketUnreadableAnswer);
+  checkSoftwareVersion(id, status->identity);
   if (driver->capabilities().has(devices::Capability::kHttpFeedback)) {
     checkFeedback(*driver, target, s, *status, feedback_registered);
   }
   finished(id, true, feedback_registered);
+}
+
+void Poller::checkSoftwareVersion(const std::string& system_id, const devices::SystemIdentity& identity) {
+  std::optional<std::string> expected;
+  {
+    std::lock_guard lock(mu_);
+    if (!expected_versions_) return;  // never read: neither raise nor clear
+    auto it = expected_versions_->find(identity.product);
+    if (it != expected_versions_->end()) expected = it->second;
+  }
+  if (expected && !identity.software_version.empty() && identity.software_version != *expected) {
+    (void)store_.raiseTicket(system_id, store::kTicketUnexpectedSoftware, "warning",
+                             fmt::format("{} runs software {}; the installation expects {} on this model",
+                                         identity.product, identity.software_version, *expected));
+  } else {
+    (void)store_.clearTicket(system_id, store::kTicketUnexpectedSoftware);
+  }
 }
 
 void Poller::checkFeedback(devices::Driver& driver, const devices::DriverTarget& target,

@@ -4,7 +4,9 @@
 // dead system never stalls the others; a system that keeps failing is polled less often (up to
 // 8x the interval) until it answers again. Raises and clears the per-system tickets polling can
 // see (no response, authentication failed, feedback not registered / slot failed, duplicate
-// address, wrong server address) and keeps HTTP feedback registered to this installation.
+// address, wrong server address, unexpected software version) and keeps HTTP feedback registered
+// to this installation. Installation settings (server addresses, expected software versions) are
+// re-read at each refresh.
 #pragma once
 
 #include <chrono>
@@ -88,6 +90,7 @@ class Poller {
   void finished(const std::string& id, bool ok, bool feedback_registered);
   std::chrono::milliseconds nextDelay(int failures);
   devices::DriverTarget targetFor(const store::ManagedSystem& system) const;
+  void checkSoftwareVersion(const std::string& system_id, const devices::SystemIdentity& identity);
   void checkFeedback(devices::Driver& driver, const devices::DriverTarget& target,
                      const store::ManagedSystem& system, const devices::DeviceStatus& status,
                      bool& registered);
@@ -107,6 +110,7 @@ class Poller {
   std::uint64_t rng_state_;
   PollerStats stats_;
   std::optional<store::ServerAddresses> addresses_;
+  std::optional<std::map<std::string, std::string>> expected_versions_;  // model -> version
 
   std::unique_ptr<boost::asio::thread_pool> pool_;
   std::thread scheduler_;

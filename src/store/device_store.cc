@@ -14,6 +14,7 @@ using Params = std::vector<Value>;
 using nlohmann::json;
 
 constexpr const char* kServerAddressesKey = "server_addresses";
+constexpr const char* kSoftwareVersionsKey = "expected_software_versions";
 
 Value optText(const std::optional<std::string>& s) { return s ? Value(*s) : Value(nullptr); }
 Value optTime(const std::optional<TimePoint>& t) { return t ? Value(toMs(*t)) : Value(nullptr); }
@@ -431,6 +432,46 @@ Status DeviceStore::setServerAddresses(const ServerAddresses& addresses, const s
   if (!r.ok()) return r.error();
   ATRIUM_TRY(writeAudit(conn, cat, clock_.now(), actor, "update", "settings", "server-addresses",
                         addressesJson(*before), value));
+  return tx.commit();
+}
+
+Result<std::map<std::string, std::string>> DeviceStore::expectedSoftwareVersions() {
+  auto pooled = db_.acquire();
+  if (!pooled.ok()) return pooled.error();
+  auto r = (**pooled).query(catalogueFor(db_.dialect()).select_setting,
+                            Params{std::string(kSoftwareVersionsKey)});
+  if (!r.ok()) return r.error();
+  std::map<std::string, std::string> out;
+  if (r->empty()) return out;
+  auto j = json::parse(r->text(0, 0), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Error::internal("the stored expected software versions are not a JSON object");
+  }
+  for (const auto& [model, version] : j.items()) {
+    if (!version.is_string()) {
+      return Error::internal(
+          fmt::format("the stored expected software version of {} is not a string", model));
+    }
+    out.emplace(model, version.get<std::string>());
+  }
+  return out;
+}
+
+Status DeviceStore::setExpectedSoftwareVersions(const std::map<std::string, std::string>& versions,
+                                                const std::string& actor) {
+  auto before = expectedSoftwareVersions();
+  if (!before.ok()) return before.error();
+  const Catalogue& cat = catalogueFor(db_.dialect());
+  auto pooled = db_.acquire();
+  if (!pooled.ok()) return pooled.error();
+  Connection& conn = **pooled;
+  Transaction tx(conn);
+  ATRIUM_TRY(tx.begin());
+  const json value(versions);
+  auto r = conn.query(cat.upsert_setting, Params{std::string(kSoftwareVersionsKey), value.dump()});
+  if (!r.ok()) return r.error();
+  ATRIUM_TRY(writeAudit(conn, cat, clock_.now(), actor, "update", "settings", "software-versions",
+                        json(*before), value));
   return tx.commit();
 }
 

@@ -1,8 +1,10 @@
 // The store's run-time side: what polling and ingest write and the API reads. Blocking: call off
 // the network threads. Nothing here writes the audit log (observations are not changes by a
-// person), except acknowledgeTicket and setServerAddresses.
+// person), except acknowledgeTicket and the installation settings (setServerAddresses,
+// setExpectedSoftwareVersions).
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -62,6 +64,11 @@ class DeviceStore {
   // Defaults (empty addresses, port 8080) until set.
   Result<ServerAddresses> serverAddresses();
   Status setServerAddresses(const ServerAddresses& addresses, const std::string& actor);
+  // Model (as systems report it) -> the software version the installation expects; empty until
+  // set. A system whose model has an entry and reports another version gets a ticket.
+  Result<std::map<std::string, std::string>> expectedSoftwareVersions();
+  Status setExpectedSoftwareVersions(const std::map<std::string, std::string>& versions,
+                                     const std::string& actor);
 
  private:
   Database& db_;

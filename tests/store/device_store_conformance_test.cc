@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "common/clock.h"
@@ -426,6 +427,30 @@ TEST_P(DeviceStoreTest, ServerAddressesRoundTrip) {
   AuditFilter f;
   f.entity_type = "settings";
   EXPECT_EQ(store_->audit(f)->total, 2);
+}
+
+TEST_P(DeviceStoreTest, ExpectedSoftwareVersionsRoundTrip) {
+  auto empty = devices_->expectedSoftwareVersions();
+  ASSERT_TRUE(empty.ok()) << empty.error().message;
+  EXPECT_TRUE(empty->empty());
+  const std::map<std::string, std::string> first{{"Cisco TelePresence SX80", "ce9.15.0"},
+                                                 {"Polycom Group 500", "6.2.2.1"}};
+  ASSERT_TRUE(devices_->setExpectedSoftwareVersions(first, "alice").ok());
+  auto back = devices_->expectedSoftwareVersions();
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(*back, first);
+  const std::map<std::string, std::string> second{{"Cisco Webex Room Kit", "RoomOS 11.5.1"}};
+  ASSERT_TRUE(devices_->setExpectedSoftwareVersions(second, "bob").ok());
+  EXPECT_EQ(*devices_->expectedSoftwareVersions(), second);
+  // Independent of the other settings.
+  EXPECT_EQ(devices_->serverAddresses()->http_port, 8080);
+  ASSERT_TRUE(devices_->setExpectedSoftwareVersions({}, "bob").ok());
+  EXPECT_TRUE(devices_->expectedSoftwareVersions()->empty());
+  AuditFilter f;
+  f.entity_type = "settings";
+  auto audit = store_->audit(f);
+  ASSERT_TRUE(audit.ok());
+  EXPECT_EQ(audit->total, 3);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DeviceStoreTest, ::testing::Values("sqlite", "postgres"),

@@ -238,6 +238,32 @@ TEST_F(PollerTest, DuplicateAddressesRaiseATicketOnEach) {
   ASSERT_TRUE(testing::waitFor([&] { return !hasTicket(a, store::kTicketDuplicateAddress); }, 10s));
 }
 
+TEST_F(PollerTest, UnexpectedSoftwareVersionRaisesATicketUntilTheSettingMatches) {
+  const auto id = addSystem("Codec", "192.0.2.11");
+  ASSERT_TRUE(devices_->setExpectedSoftwareVersions({{"Cisco TelePresence SX80", "ce9.14.2"},
+                                                      {"Polycom Group 500", "6.2.2"}},
+                                                     "test")
+                  .ok());
+  startPoller();
+  ASSERT_TRUE(testing::waitFor([&] { return hasTicket(id, store::kTicketUnexpectedSoftware); }, 10s));
+  for (const auto& t : openTickets(id)) {
+    if (t.kind != store::kTicketUnexpectedSoftware) continue;
+    EXPECT_EQ(t.severity, "warning");
+    EXPECT_NE(t.message.find("ce9.14.2"), std::string::npos) << t.message;
+    EXPECT_NE(t.message.find("ce9.15.0"), std::string::npos) << t.message;
+  }
+  // The administrator accepts what the fleet runs: the next refresh reads it, the next poll clears.
+  ASSERT_TRUE(devices_->setExpectedSoftwareVersions({{"Cisco TelePresence SX80", "ce9.15.0"}}, "test").ok());
+  poller_->refreshSoon();
+  ASSERT_TRUE(testing::waitFor([&] { return !hasTicket(id, store::kTicketUnexpectedSoftware); }, 10s));
+  // A model without an entry is not checked.
+  ASSERT_TRUE(devices_->setExpectedSoftwareVersions({{"Polycom Group 500", "6.2.2"}}, "test").ok());
+  poller_->refreshSoon();
+  const int polls = driver_->polls("192.0.2.11");
+  ASSERT_TRUE(testing::waitFor([&] { return driver_->polls("192.0.2.11") >= polls + 3; }, 10s));
+  EXPECT_FALSE(hasTicket(id, store::kTicketUnexpectedSoftware));
+}
+
 TEST_F(PollerTest, SystemsBehindAFirewallAreNotPolled) {
   const auto id = addSystem("Remote", "192.0.2.9");
   store::SystemPatch patch;
