@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cmath>
+#include <limits>
 #include <map>
 
 #include <nlohmann/json.hpp>
@@ -26,17 +29,35 @@ std::string text(const json& object, std::string_view key) {
   return {};
 }
 
+// Decimal digits only; nullopt when empty, not digits, or beyond long long.
+std::optional<long long> digits(std::string_view s) {
+  long long v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || s.front() == '-' || ec != std::errc() || end != s.data() + s.size()) {
+    return std::nullopt;
+  }
+  return v;
+}
+
+// A whole number, as a JSON number or a string of digits; nullopt when it is neither or does
+// not fit (a device's garbage is not worth a crash: 1e300, "99999999999999999999").
 std::optional<long long> number(const json& object, std::string_view key) {
   if (!object.is_object()) return std::nullopt;
   auto it = object.find(key);
   if (it == object.end()) return std::nullopt;
-  if (it->is_number()) return it->get<long long>();
-  if (it->is_string()) {
-    const std::string& s = it->get_ref<const std::string&>();
-    if (!s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); })) {
-      return std::stoll(s);
-    }
+  if (it->is_number_unsigned()) {
+    const auto v = it->get<unsigned long long>();
+    if (v > static_cast<unsigned long long>(std::numeric_limits<long long>::max())) return std::nullopt;
+    return static_cast<long long>(v);
   }
+  if (it->is_number_integer()) return it->get<long long>();
+  if (it->is_number_float()) {
+    const double d = it->get<double>();
+    // 2^63 is exactly representable; anything at or beyond it does not convert.
+    if (!std::isfinite(d) || d >= 9223372036854775808.0 || d < -9223372036854775808.0) return std::nullopt;
+    return static_cast<long long>(d);
+  }
+  if (it->is_string()) return digits(it->get_ref<const std::string&>());
   return std::nullopt;
 }
 
@@ -257,10 +278,8 @@ std::string buildConferencesJson(const std::vector<CallInfo>& calls) {
     auto [it, added] = by_id.try_emplace(call.call_id, out.size());
     if (added) {
       json conference{{"isActive", true}, {"connections", json::array()}};
-      bool numeric = !call.call_id.empty() &&
-                     std::all_of(call.call_id.begin(), call.call_id.end(),
-                                 [](unsigned char c) { return std::isdigit(c); });
-      conference["id"] = numeric ? json(std::stoll(call.call_id)) : json(call.call_id);
+      auto numeric = digits(call.call_id);
+      conference["id"] = numeric ? json(*numeric) : json(call.call_id);
       out.push_back(std::move(conference));
     }
     out[it->second]["connections"].push_back(
