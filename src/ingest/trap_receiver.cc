@@ -232,6 +232,14 @@ Result<std::uint16_t> TrapReceiver::start() {
                                       "in use (ports below 1024 need root or CAP_NET_BIND_SERVICE)",
                                       spec));
   }
+  if (o.receive_buffer_bytes > 0) {
+    const int size = o.receive_buffer_bytes;
+    // SO_RCVBUFFORCE passes net.core.rmem_max where the process may (root, CAP_NET_ADMIN);
+    // otherwise the ordinary option gets what the kernel allows.
+    if (setsockopt(transport->sock, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) != 0) {
+      setsockopt(transport->sock, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+    }
+  }
   sockaddr_storage bound{};
   socklen_t len = sizeof(bound);
   if (getsockname(transport->sock, reinterpret_cast<sockaddr*>(&bound), &len) == 0) {

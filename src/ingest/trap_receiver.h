@@ -22,6 +22,9 @@ struct TrapReceiverOptions {
   std::uint16_t port = 162;      // 0: any free port (see TrapReceiver::port())
   // Accepted communities for v1/v2c; a notification with another one is dropped and counted.
   std::vector<std::string> communities = {"public"};
+  // Kernel receive buffer for the socket: a burst of traps waits here while the receiver makes
+  // the ones before it durable. The kernel caps it at net.core.rmem_max unless run as root.
+  int receive_buffer_bytes = 8 << 20;
 };
 
 struct TrapReceiverStats {
