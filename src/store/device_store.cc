@@ -1,16 +1,17 @@
 #include "store/device_store.h"
 
+
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 
 #include "store/catalogue.h"
+#include "store/paging.h"
 #include "store/system_rows.h"
 
 namespace atrium::store {
 namespace {
 
-using Params = std::vector<Value>;
 using nlohmann::json;
 
 constexpr const char* kServerAddressesKey = "server_addresses";
@@ -88,36 +89,6 @@ Ticket ticketFromRow(const Rows& r, std::size_t i) {
   if (auto v = r.optInteger(i, 8)) t.acknowledged_at = fromMs(*v);
   t.acknowledged_by = r.text(i, 9);
   return t;
-}
-
-Result<std::int64_t> countOf(Connection& conn, std::string_view sql, const Params& params) {
-  auto r = conn.query(sql, params);
-  if (!r.ok()) return r.error();
-  if (r->empty()) return Error::internal("a count returned no row");
-  return r->integer(0, 0);
-}
-
-Status checkPaging(std::int64_t limit, std::int64_t offset) {
-  if (limit < 0) return Error::invalid("limit must not be negative", "limit");
-  if (offset < 0) return Error::invalid("offset must not be negative", "offset");
-  return okStatus();
-}
-
-// A page: the count with `params`, then the list with `params` + limit + offset.
-template <typename T, typename FromRow>
-Result<Page<T>> pageOf(Connection& conn, std::string_view count_sql, std::string_view list_sql,
-                       Params params, std::int64_t limit, std::int64_t offset, FromRow from_row) {
-  Page<T> page;
-  auto total = countOf(conn, count_sql, params);
-  if (!total.ok()) return total.error();
-  page.total = *total;
-  params.emplace_back(limit);
-  params.emplace_back(offset);
-  auto r = conn.query(list_sql, params);
-  if (!r.ok()) return r.error();
-  page.items.reserve(r->size());
-  for (std::size_t i = 0; i < r->size(); ++i) page.items.push_back(from_row(*r, i));
-  return page;
 }
 
 Status callStartedOn(Connection& conn, const Catalogue& cat, const CallRecord& c) {

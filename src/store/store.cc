@@ -1,5 +1,6 @@
 #include "store/store.h"
 
+
 #include <fmt/format.h>
 
 #include <array>
@@ -9,12 +10,12 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "store/catalogue.h"
+#include "store/paging.h"
 #include "store/system_rows.h"
 
 namespace atrium::store {
 namespace {
 
-using Params = std::vector<Value>;
 using nlohmann::json;
 
 Value optText(const std::optional<std::string>& s) { return s ? Value(*s) : Value(nullptr); }
@@ -128,13 +129,6 @@ Status runIfAny(Connection& conn, std::string_view sql) {
   auto r = conn.query(sql);
   if (!r.ok()) return r.error();
   return okStatus();
-}
-
-Result<std::int64_t> countOf(Connection& conn, std::string_view sql, const Params& params) {
-  auto r = conn.query(sql, params);
-  if (!r.ok()) return r.error();
-  if (r->empty()) return Error::internal("a count returned no row");
-  return r->integer(0, 0);
 }
 
 Result<int> readVersion(Connection& conn, const Catalogue& cat) {
@@ -431,8 +425,7 @@ Result<Page<System>> Store::listSystems(const SystemFilter& filter) {
   if (sort == nullptr) {
     return Error::invalid(fmt::format("cannot sort systems by \"{}\"", filter.sort), "sort");
   }
-  if (filter.limit < 0) return Error::invalid("limit must not be negative", "limit");
-  if (filter.offset < 0) return Error::invalid("offset must not be negative", "offset");
+  ATRIUM_TRY(checkPaging(filter.limit, filter.offset));
   const std::string_view dir = filter.order == SortOrder::kAscending ? "ASC" : "DESC";
   std::string order_by;
   if (sort->text) {
@@ -455,22 +448,8 @@ Result<Page<System>> Store::listSystems(const SystemFilter& filter) {
 
   auto pooled = db_.acquire();
   if (!pooled.ok()) return pooled.error();
-  Connection& conn = **pooled;
-  Page<System> page;
-  auto total = countOf(conn, cat.count_systems, params);
-  if (!total.ok()) return total.error();
-  page.total = *total;
-  params.emplace_back(filter.limit);
-  params.emplace_back(filter.offset);
-  auto r = conn.query(list_sql, params);
-  if (!r.ok()) return r.error();
-  page.items.reserve(r->size());
-  for (std::size_t i = 0; i < r->size(); ++i) {
-    auto s = systemFromRow(*r, i);
-    if (!s.ok()) return s.error();
-    page.items.push_back(std::move(s).value());
-  }
-  return page;
+  return pageOf<System>(**pooled, cat.count_systems, list_sql, std::move(params), filter.limit, filter.offset,
+                        systemFromRow);
 }
 
 Result<System> Store::updateSystem(const std::string& id, const SystemPatch& patch,
@@ -533,35 +512,25 @@ Status Store::deleteSystem(const std::string& id, const std::string& actor) {
 
 Result<Page<AuditEntry>> Store::audit(const AuditFilter& filter) {
   const Catalogue& cat = catalogueFor(db_.dialect());
-  if (filter.limit < 0) return Error::invalid("limit must not be negative", "limit");
-  if (filter.offset < 0) return Error::invalid("offset must not be negative", "offset");
+  ATRIUM_TRY(checkPaging(filter.limit, filter.offset));
   Params params{filter.entity_type ? Value(*filter.entity_type) : Value(nullptr),
                 filter.entity_id ? Value(*filter.entity_id) : Value(nullptr),
                 filter.actor ? Value(*filter.actor) : Value(nullptr)};
   auto pooled = db_.acquire();
   if (!pooled.ok()) return pooled.error();
-  Connection& conn = **pooled;
-  Page<AuditEntry> page;
-  auto total = countOf(conn, cat.count_audit, params);
-  if (!total.ok()) return total.error();
-  page.total = *total;
-  params.emplace_back(filter.limit);
-  params.emplace_back(filter.offset);
-  auto r = conn.query(cat.list_audit, params);
-  if (!r.ok()) return r.error();
-  for (std::size_t i = 0; i < r->size(); ++i) {
-    AuditEntry e;
-    e.id = r->integer(i, 0);
-    e.at = fromMs(r->integer(i, 1));
-    e.actor = r->text(i, 2);
-    e.action = r->text(i, 3);
-    e.entity_type = r->text(i, 4);
-    e.entity_id = r->text(i, 5);
-    e.old_value = r->text(i, 6);
-    e.new_value = r->text(i, 7);
-    page.items.push_back(std::move(e));
-  }
-  return page;
+  return pageOf<AuditEntry>(**pooled, cat.count_audit, cat.list_audit, std::move(params), filter.limit,
+                            filter.offset, [](const Rows& r, std::size_t i) {
+                              AuditEntry e;
+                              e.id = r.integer(i, 0);
+                              e.at = fromMs(r.integer(i, 1));
+                              e.actor = r.text(i, 2);
+                              e.action = r.text(i, 3);
+                              e.entity_type = r.text(i, 4);
+                              e.entity_id = r.text(i, 5);
+                              e.old_value = r.text(i, 6);
+                              e.new_value = r.text(i, 7);
+                              return e;
+                            });
 }
 
 }  // namespace atrium::store
