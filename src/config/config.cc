@@ -51,6 +51,39 @@ const std::vector<KeyDoc> kKeys = {
      "dropped and counted."},
     {"ingest.max_feedback_bytes", "integer", "1048576",
      "Largest HTTP feedback post accepted (1024 to 16777216); larger ones get 413."},
+    {"cluster.role", "string", "\"active\"",
+     "\"active\" (owns systems and runs tasks; several active nodes share the work) or "
+     "\"standby\" (serves no systems, takes no tasks and answers /readyz with 503 until no active "
+     "node has heartbeated within cluster.failover_timeout_ms; then one standby promotes itself)."},
+    {"cluster.heartbeat_ms", "integer", "1000",
+     "How often this node writes its row in the node registry, renews its leases and measures the "
+     "database round trip (100 to 10000)."},
+    {"cluster.failover_timeout_ms", "integer", "5000",
+     "A node silent this long is dead: its buckets and tasks move to the others (2000 to 600000; at "
+     "least twice cluster.heartbeat_ms)."},
+    {"cluster.advertise_host", "string", "api.listen's host",
+     "The address systems use to reach this node for feedback and traps, reported in the node "
+     "registry and checked by the node-addressable rule. Set it when api.listen is 0.0.0.0 or ::."},
+    {"cluster.db_latency_limit_ms", "integer", "10",
+     "The db-latency rule fails when a node's p99 round trip to the database is above this (1 to "
+     "10000)."},
+    {"cluster.clock_skew_limit_ms", "integer", "500",
+     "The time-sync rule fails when a node's clock is further than this from the database's (10 "
+     "to 600000)."},
+    {"cluster.check_interval_ms", "integer", "10000",
+     "How often the node evaluates the redundancy rules and raises or clears their server tickets "
+     "(1000 to 3600000)."},
+    {"identity.source", "string", "\"database\"",
+     "Where users come from: \"database\" (Atrium's own users) or an LDAP URL "
+     "(ldap://host[:port] or ldaps://...). Every node of an installation must have the same; a "
+     "node with another is refused at start."},
+    {"identity.base_dn", "string", "\"\"", "The LDAP base DN users are found under (LDAP only)."},
+    {"security.validation_key_file", "string", "\"\"",
+     "A file holding the installation's validation key as 64 hex digits. Empty: the key kept in the "
+     "database is used (the normal case). When set, the node is refused at start unless the file "
+     "holds the installation's current key."},
+    {"files.cache_dir", "string", "\"<data_dir>/files\"",
+     "Where this node caches uploaded files; the same path on every node (the same-file-paths rule)."},
     {"log.format", "string", "\"text\"", "\"text\" (readable) or \"json\" (one object per line)."},
     {"log.level", "string", "\"info\"", "\"debug\", \"info\", \"warn\" or \"error\"."},
 };
@@ -279,6 +312,60 @@ Result<Config> parse(std::string_view text, const std::filesystem::path& source_
         auto v = getInteger(node, key, 0, 65535);
         if (!v) return v.error();
         cfg.polling.snmp_port = static_cast<std::uint16_t>(*v);
+      } else if (key == "cluster.role") {
+        auto v = getString(node, key);
+        if (!v) return v.error();
+        if (*v == "active") {
+          cfg.cluster.role = Config::Cluster::Role::kActive;
+        } else if (*v == "standby") {
+          cfg.cluster.role = Config::Cluster::Role::kStandby;
+        } else {
+          return badValue(key, "\"active\" or \"standby\"", node);
+        }
+      } else if (key == "cluster.heartbeat_ms") {
+        auto v = getInteger(node, key, 100, 10000);
+        if (!v) return v.error();
+        cfg.cluster.heartbeat = std::chrono::milliseconds(*v);
+      } else if (key == "cluster.failover_timeout_ms") {
+        auto v = getInteger(node, key, 2000, 600000);
+        if (!v) return v.error();
+        cfg.cluster.failover_timeout = std::chrono::milliseconds(*v);
+      } else if (key == "cluster.advertise_host") {
+        auto v = getString(node, key);
+        if (!v) return v.error();
+        cfg.cluster.advertise_host = *v;
+      } else if (key == "cluster.db_latency_limit_ms") {
+        auto v = getInteger(node, key, 1, 10000);
+        if (!v) return v.error();
+        cfg.cluster.db_latency_limit = std::chrono::milliseconds(*v);
+      } else if (key == "cluster.clock_skew_limit_ms") {
+        auto v = getInteger(node, key, 10, 600000);
+        if (!v) return v.error();
+        cfg.cluster.clock_skew_limit = std::chrono::milliseconds(*v);
+      } else if (key == "cluster.check_interval_ms") {
+        auto v = getInteger(node, key, 1000, 3600000);
+        if (!v) return v.error();
+        cfg.cluster.check_interval = std::chrono::milliseconds(*v);
+      } else if (key == "identity.source") {
+        auto v = getString(node, key);
+        if (!v) return v.error();
+        if (*v != "database" && v->rfind("ldap://", 0) != 0 && v->rfind("ldaps://", 0) != 0) {
+          return badValue(key, "\"database\" or an LDAP URL (ldap://host[:port] or ldaps://host[:port])", node);
+        }
+        cfg.identity.source = *v;
+      } else if (key == "identity.base_dn") {
+        auto v = getString(node, key);
+        if (!v) return v.error();
+        cfg.identity.base_dn = *v;
+      } else if (key == "security.validation_key_file") {
+        auto v = getString(node, key);
+        if (!v) return v.error();
+        cfg.security.validation_key_file = v->empty() ? std::filesystem::path() : resolve(base_dir, *v);
+      } else if (key == "files.cache_dir") {
+        auto v = getString(node, key);
+        if (!v) return v.error();
+        if (v->empty()) return badValue(key, "a directory path", node);
+        cfg.files.cache_dir = resolve(base_dir, *v);
       } else if (key == "log.format") {
         auto v = getString(node, key);
         if (!v) return v.error();
@@ -293,6 +380,18 @@ Result<Config> parse(std::string_view text, const std::filesystem::path& source_
     }
   }
   if (!url_set) cfg.database.url = "sqlite:" + (cfg.node.data_dir / "atrium.db").string();
+  if (cfg.files.cache_dir.empty()) cfg.files.cache_dir = cfg.node.data_dir / "files";
+  if (cfg.cluster.failover_timeout < 2 * cfg.cluster.heartbeat) {
+    return Error::invalid(fmt::format("configuration key cluster.failover_timeout_ms ({} ms) must be at least twice "
+                                      "cluster.heartbeat_ms ({} ms), or a node would be declared dead between two of "
+                                      "its own heartbeats",
+                                      cfg.cluster.failover_timeout.count(), cfg.cluster.heartbeat.count()),
+                          "cluster.failover_timeout_ms");
+  }
+  if (cfg.identity.source != "database" && cfg.identity.base_dn.empty()) {
+    return Error::invalid("configuration key identity.base_dn must be set when identity.source is an LDAP URL",
+                          "identity.base_dn");
+  }
   return cfg;
 }
 
@@ -325,6 +424,10 @@ std::string exampleConfig(const std::filesystem::path& data_dir, std::string_vie
       out += fmt::format("data_dir = {}\n", tomlString(data_dir.string()));
     } else if (k.key == "database.url") {
       out += fmt::format("url = {}\n", tomlString("sqlite:" + (data_dir / "atrium.db").string()));
+    } else if (k.key == "cluster.advertise_host") {
+      out += "advertise_host = \"\"\n";
+    } else if (k.key == "files.cache_dir") {
+      out += fmt::format("cache_dir = {}\n", tomlString((data_dir / "files").string()));
     } else {
       out += fmt::format("{} = {}\n", name, k.default_);
     }

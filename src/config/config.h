@@ -66,6 +66,36 @@ struct Config {
     std::size_t max_feedback_bytes = 1024 * 1024;
   } ingest;
 
+  // Several nodes on one PostgreSQL: heartbeats, leases, buckets, standby, the rule checks.
+  struct Cluster {
+    enum class Role { kActive, kStandby };
+    Role role = Role::kActive;
+    std::chrono::milliseconds heartbeat{1000};
+    std::chrono::milliseconds failover_timeout{5000};
+    // The host systems use to reach this node (feedback and traps); "" takes api.listen's host.
+    std::string advertise_host;
+    std::chrono::milliseconds db_latency_limit{10};
+    std::chrono::milliseconds clock_skew_limit{500};
+    std::chrono::milliseconds check_interval{10000};
+  } cluster;
+
+  // Where users come from; every node of an installation must use the same source.
+  struct Identity {
+    std::string source = "database";  // "database", or an LDAP URL ldap[s]://host[:port]
+    std::string base_dn;              // LDAP only
+  } identity;
+
+  struct Security {
+    // A file holding the installation's validation key (64 hex digits); "" uses the key the
+    // database holds. When set, the node is refused unless it is the installation's current key.
+    std::filesystem::path validation_key_file;
+  } security;
+
+  struct Files {
+    // Cache of uploaded files (software packages, logos, templates); the same path on every node.
+    std::filesystem::path cache_dir;  // default <data_dir>/files
+  } files;
+
   struct Log {
     log::Format format = log::Format::kText;
     log::Level level = log::Level::kInfo;
