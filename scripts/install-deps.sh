@@ -11,6 +11,7 @@ packages=(
   libsnmp-dev snmp snmptrapd zlib1g-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   postgresql-15 postgresql-client-15
+  nginx libnginx-mod-stream
   procps iproute2 util-linux
 )
 
@@ -29,7 +30,9 @@ if ((${#missing[@]})); then
   fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  # The Debian postgresql package creates and starts a cluster on install; tests start their own.
+  # The Debian postgresql package creates and starts a cluster on install, and nginx starts the
+  # system service on port 80; tests start their own of both (nginx as a child on free loopback
+  # ports, from deploy/nginx/atrium.conf) and use neither.
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
   echo "install-deps: all packages present"
