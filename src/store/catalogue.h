@@ -43,7 +43,7 @@ struct Catalogue {
   // serial_number, software_version, username, password, status, last_seen, created_at,
   // updated_at, h323_id, e164_alias, sip_uri (the persistent settings, migration 2), then the
   // read-only ones: feedback_secret, last_polled_at, last_poll_error, active_calls, h323_status,
-  // sip_status, mac_address, reported_address, reported_name.
+  // sip_status, mac_address, reported_address, reported_name, last_polled_by (migration 3).
   // insert_system binds the first 18 as $1..$18 and feedback_secret as $19; update_system binds
   // the first 18 (the secret and the poll fields never change through it).
   std::string_view insert_system;
@@ -67,8 +67,13 @@ struct Catalogue {
   // $1 id, $2 status, $3 last_seen (NULL keeps it), $4 last_polled_at, $5 last_poll_error,
   // $6 active_calls, $7 h323_status, $8 sip_status; identity, '' keeps the stored value:
   // $9 model, $10 serial_number, $11 software_version, $12 mac_address, $13 reported_address,
-  // $14 reported_name.
+  // $14 reported_name, $15 the polling node's id ('' keeps last_polled_by); last_poll_token
+  // becomes NULL.
   std::string_view update_system_poll;
+  // The same under a lease (DeviceStore::recordPoll with a Fence): $15 the holder (node id,
+  // stored as last_polled_by), $16 the lease key, $17 its token (stored as last_poll_token).
+  // Changes no row unless the lease is held by $15 with $17 and unexpired on the database clock.
+  std::string_view update_system_poll_fenced;
   std::string_view update_system_connectivity;  // $1 id, $2 connectivity
 
   // --- events -------------------------------------------------------------------------------

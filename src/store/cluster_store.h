@@ -9,6 +9,7 @@
 // schema in migration 3.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -161,14 +162,17 @@ class ClusterStore {
   // the lease is free (released), expired, or already held by `holder`; the token rises when
   // the holder changes. nullopt when another holder has it and it has not expired.
   Result<std::optional<Lease>> acquireLease(const std::string& key, const std::string& holder, std::int64_t ttl_ms);
-  // Renews many leases this holder holds with these tokens; returns the keys still held (with
-  // their new expiry). One statement per lease is fine; one round trip is better.
+  // Renews many leases this holder holds with these tokens, in one statement; returns the keys
+  // still held (with their new expiry). A lease that expired but that no other node took since
+  // (holder and token unchanged) is renewed too: no one else wrote under it.
   Result<std::vector<Lease>> renewLeases(const std::string& holder, const std::vector<Fence>& held,
                                          std::int64_t ttl_ms);
   // Gives the lease up (holder becomes ""), keeping the token so it still rises for the next.
   Status releaseLease(const Fence& fence);
   Result<std::vector<Lease>> leases(const std::string& key_prefix);
   // True when the fence is still the current holder and token and the lease has not expired.
+  // Task fences ("task:<id>", from claimDueTask) are checked against the task's row, where a
+  // running task keeps its lease.
   Result<bool> fenceValid(const Fence& fence);
 
   // ---- tasks ----
@@ -197,7 +201,9 @@ class ClusterStore {
   Result<bool> finishTask(const ClaimedTask& claimed, bool ok, const std::string& message);
   // Tasks whose lease expired while running (their node died or stalled): an idempotent one
   // under max_attempts goes back to "scheduled" due now (run outcome "interrupted"); any other
-  // ends "failed" with a reason naming the node. Returns how many were taken over.
+  // ends "failed" with a reason naming the node (in last_error and the run's message; a
+  // recurring one is not ended but moves to its next slot, a cancelled one ends "cancelled").
+  // Returns how many were taken over.
   Result<int> recoverExpiredTasks(const std::string& by_node_name);
 
   // ---- validation keys ----
@@ -209,10 +215,15 @@ class ClusterStore {
   // ---- ingest retry window, shared by all nodes ----
   // The idempotency key to store for content seen now: the same salted key for every repeat of
   // `content_key` within `window_ms` of its first sighting, on any node; a fresh one afterwards.
-  Result<std::string> retryKey(const std::string& content_key, std::int64_t window_ms);
+  // One statement on the database clock, so two nodes seeing the same retry agree. The fresh key
+  // is `proposed_key` when given (ingest passes the key its local window handed out while the
+  // database was away, so a retry after the outage keeps that key), else random (64 hex digits).
+  Result<std::string> retryKey(const std::string& content_key, std::int64_t window_ms,
+                               const std::string& proposed_key = {});
 
  private:
   Database& db_;
+  std::atomic<std::uint64_t> retry_calls_{0};  // every so many, old retry keys are pruned
 };
 
 // The bucket a system belongs to (stable across nodes and versions: FNV-1a of the id).

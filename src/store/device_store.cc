@@ -181,7 +181,7 @@ Result<std::vector<ManagedSystem>> DeviceStore::systemsByAddress(const std::stri
       (**pooled).query(catalogueFor(db_.dialect()).select_systems_by_address, Params{address}));
 }
 
-Status DeviceStore::recordPoll(const PollObservation& o) {
+Status DeviceStore::recordPoll(const PollObservation& o, const std::optional<Fence>& fence) {
   const Catalogue& cat = catalogueFor(db_.dialect());
   auto pooled = db_.acquire();
   if (!pooled.ok()) return pooled.error();
@@ -199,15 +199,31 @@ Status DeviceStore::recordPoll(const PollObservation& o) {
                 o.mac_address,
                 o.reported_address,
                 o.reported_name};
-  auto r = (**pooled).query(cat.update_system_poll, params);
+  if (fence) {
+    params.emplace_back(fence->holder);
+    params.emplace_back(fence->lease_key);
+    params.emplace_back(fence->token);
+  } else {
+    params.emplace_back(o.node_id);
+  }
+  const std::string_view sql = fence ? cat.update_system_poll_fenced : cat.update_system_poll;
+  auto r = (**pooled).query(sql, params);
   if (!r.ok() && r.error().code == ErrorCode::kConflict && r.error().field == "serial_number") {
     // Another system holds this serial number (a duplicate the tickets report): keep ours.
     params[9] = std::string();
-    r = (**pooled).query(cat.update_system_poll, params);
+    r = (**pooled).query(sql, params);
   }
   if (!r.ok()) return r.error();
-  if (r->affected == 0) return Error::notFound(fmt::format("system {} does not exist", o.system_id));
-  return okStatus();
+  if (r->affected > 0) return okStatus();
+  if (fence) {
+    auto exists = (**pooled).query(cat.select_system, Params{o.system_id});
+    if (!exists.ok()) return exists.error();
+    if (!exists->empty()) {
+      return Error::conflict(fmt::format("lease {} no longer held by this node (token {})",
+                                         fence->lease_key, fence->token));
+    }
+  }
+  return Error::notFound(fmt::format("system {} does not exist", o.system_id));
 }
 
 Status DeviceStore::setConnectivity(const std::string& system_id, const std::string& connectivity) {

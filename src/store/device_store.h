@@ -11,6 +11,7 @@
 
 #include "common/clock.h"
 #include "common/result.h"
+#include "store/cluster_store.h"
 #include "store/database.h"
 #include "store/device_types.h"
 
@@ -28,7 +29,12 @@ class DeviceStore {
   Result<ManagedSystem> systemByFeedbackSecret(const std::string& secret);
   // Systems that list this address among theirs (exact match).
   Result<std::vector<ManagedSystem>> systemsByAddress(const std::string& address);
-  Status recordPoll(const PollObservation& observation);
+  // Writes what a poll saw. With a fence (a node polling under its bucket lease) the write is
+  // conditioned on the lease, on the database clock, and records the node and token
+  // (last_polled_by, last_poll_token); once another node holds the lease, or it expired, nothing
+  // changes and the answer is kConflict "lease <key> no longer held by this node (token N)".
+  Status recordPoll(const PollObservation& observation,
+                    const std::optional<Fence>& fence = std::nullopt);
   // Settles a system's connectivity (no audit: the server decided, the event log says why).
   Status setConnectivity(const std::string& system_id, const std::string& connectivity);
 

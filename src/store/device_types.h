@@ -29,6 +29,7 @@ struct PollObservation {
   int active_calls = 0;
   std::string h323_status;  // registration, as the device words it
   std::string sip_status;
+  std::string node_id;  // the polling node, stored as last_polled_by ('' keeps the stored one)
 };
 
 // Something a system sent (or a poll noticed), stored once per idempotency key.

@@ -53,6 +53,7 @@ Result<System> systemFromRow(const Rows& r, std::size_t i) {
   s.mac_address = r.text(i, 24);
   s.reported_address = r.text(i, 25);
   s.reported_name = r.text(i, 26);
+  s.last_polled_by = r.optText(i, 27);
   return s;
 }
 

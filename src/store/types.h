@@ -59,6 +59,7 @@ struct System {
   std::string mac_address;
   std::string reported_address;
   std::string reported_name;
+  std::optional<std::string> last_polled_by;  // the node that wrote the last poll (cluster)
 };
 
 enum class SortOrder { kAscending, kDescending };

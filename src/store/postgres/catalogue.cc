@@ -1,6 +1,7 @@
 // PostgreSQL statements. Timestamps are BIGINT milliseconds since the epoch (UTC). Unique
 // constraints and indexes are named "<table>_<field>_key" (see driver_util.h).
 #include "store/catalogue.h"
+#include "store/cluster_catalogue.h"
 
 namespace atrium::store {
 namespace {
@@ -140,11 +141,103 @@ CREATE TABLE settings (
 );
 )sql";
 
+constexpr std::string_view kMigration3 = R"sql(
+-- The cluster: node registry, leases with fencing tokens, the task queue and its history, the
+-- installation's validation keys, the shared ingest retry window. Times are on the database
+-- clock (ms since the epoch).
+CREATE TABLE nodes (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  version TEXT NOT NULL DEFAULT '',
+  role TEXT NOT NULL,
+  state TEXT NOT NULL,
+  device_addresses TEXT NOT NULL DEFAULT '[]',
+  api_address TEXT NOT NULL DEFAULT '',
+  file_path TEXT NOT NULL DEFAULT '',
+  cache_checksum TEXT NOT NULL DEFAULT '',
+  identity_fingerprint TEXT NOT NULL DEFAULT '',
+  key_fingerprint TEXT NOT NULL DEFAULT '',
+  driver_families TEXT NOT NULL DEFAULT '[]',
+  rtt_ms DOUBLE PRECISION NOT NULL DEFAULT 0,
+  rtt_p50_ms DOUBLE PRECISION NOT NULL DEFAULT 0,
+  rtt_p99_ms DOUBLE PRECISION NOT NULL DEFAULT 0,
+  clock_offset_ms BIGINT NOT NULL DEFAULT 0,
+  requested_role TEXT,
+  started_at BIGINT NOT NULL,
+  last_heartbeat BIGINT NOT NULL
+);
+CREATE INDEX nodes_name_idx ON nodes (name);
+
+CREATE TABLE leases (
+  key TEXT PRIMARY KEY,
+  holder TEXT NOT NULL DEFAULT '',
+  token BIGINT NOT NULL DEFAULT 0,
+  expires_at BIGINT NOT NULL,
+  acquired_at BIGINT NOT NULL
+);
+
+CREATE TABLE tasks (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  payload TEXT NOT NULL DEFAULT '{}',
+  state TEXT NOT NULL,
+  next_run_at BIGINT NOT NULL,
+  interval_s BIGINT,
+  idempotent BOOLEAN NOT NULL DEFAULT false,
+  misfire TEXT NOT NULL DEFAULT 'run-once',
+  max_attempts INTEGER NOT NULL DEFAULT 3,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  holder TEXT NOT NULL DEFAULT '',
+  token BIGINT NOT NULL DEFAULT 0,
+  lease_expires_at BIGINT NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '',
+  created_by TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  cancel_requested BOOLEAN NOT NULL DEFAULT false
+);
+CREATE INDEX tasks_due_idx ON tasks (state, next_run_at);
+CREATE INDEX tasks_created_at_idx ON tasks (created_at);
+
+CREATE TABLE task_runs (
+  id BIGSERIAL PRIMARY KEY,
+  task_id TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+  node TEXT NOT NULL,
+  node_name TEXT NOT NULL DEFAULT '',
+  attempt INTEGER NOT NULL,
+  started_at BIGINT NOT NULL,
+  finished_at BIGINT,
+  outcome TEXT NOT NULL,
+  message TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX task_runs_task_id_idx ON task_runs (task_id, id);
+
+CREATE TABLE validation_keys (
+  id TEXT PRIMARY KEY,
+  secret_hex TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  retired_at BIGINT,
+  valid_until BIGINT
+);
+
+CREATE TABLE retry_keys (
+  content_key TEXT PRIMARY KEY,
+  salted_key TEXT NOT NULL,
+  first_seen BIGINT NOT NULL
+);
+CREATE INDEX retry_keys_first_seen_idx ON retry_keys (first_seen);
+
+-- The node that wrote the last poll, and the bucket lease token it held.
+ALTER TABLE systems ADD COLUMN last_polled_by TEXT;
+ALTER TABLE systems ADD COLUMN last_poll_token BIGINT;
+)sql";
+
 #define ATRIUM_SYSTEM_COLUMNS                                                                   \
   "id, name, family, model, addresses, folder_id, connectivity, serial_number, "              \
   "software_version, username, password, status, last_seen, created_at, updated_at, h323_id, "    \
   "e164_alias, sip_uri, feedback_secret, last_polled_at, last_poll_error, active_calls, "      \
-  "h323_status, sip_status, mac_address, reported_address, reported_name"
+  "h323_status, sip_status, mac_address, reported_address, reported_name, last_polled_by"
 
 #define ATRIUM_SYSTEM_INSERT_COLUMNS                                                            \
   "id, name, family, model, addresses, folder_id, connectivity, serial_number, "              \
@@ -185,7 +278,7 @@ CREATE TABLE settings (
   " AND ($3::text IS NULL OR actor = $3)"
 
 const Catalogue kCatalogue{
-    .migrations = {kMigration1, kMigration2},
+    .migrations = {kMigration1, kMigration2, kMigration3},
 
     .schema_table_exists =
         "SELECT count(*) FROM pg_catalog.pg_tables "
@@ -251,8 +344,22 @@ const Catalogue kCatalogue{
         "software_version = CASE WHEN $11::text = '' THEN software_version ELSE $11 END, "
         "mac_address = CASE WHEN $12::text = '' THEN mac_address ELSE $12 END, "
         "reported_address = CASE WHEN $13::text = '' THEN reported_address ELSE $13 END, "
-        "reported_name = CASE WHEN $14::text = '' THEN reported_name ELSE $14 END "
-        "WHERE id = $1",
+        "reported_name = CASE WHEN $14::text = '' THEN reported_name ELSE $14 END, "
+        "last_polled_by = CASE WHEN $15::text = '' THEN last_polled_by ELSE $15 END, "
+        "last_poll_token = NULL WHERE id = $1",
+    .update_system_poll_fenced =
+        "UPDATE systems SET status = $2, last_seen = COALESCE($3::bigint, last_seen), "
+        "last_polled_at = $4, last_poll_error = $5, active_calls = $6, h323_status = $7, "
+        "sip_status = $8, "
+        "model = CASE WHEN $9::text = '' THEN model ELSE $9 END, "
+        "serial_number = CASE WHEN $10::text = '' THEN serial_number ELSE $10 END, "
+        "software_version = CASE WHEN $11::text = '' THEN software_version ELSE $11 END, "
+        "mac_address = CASE WHEN $12::text = '' THEN mac_address ELSE $12 END, "
+        "reported_address = CASE WHEN $13::text = '' THEN reported_address ELSE $13 END, "
+        "reported_name = CASE WHEN $14::text = '' THEN reported_name ELSE $14 END, "
+        "last_polled_by = $15, last_poll_token = $17 WHERE id = $1 AND EXISTS ("
+        "SELECT 1 FROM leases WHERE key = $16 AND holder = $15 AND token = $17 "
+        "AND expires_at > " ATRIUM_POSTGRES_NOW ")",
     .update_system_connectivity = "UPDATE systems SET connectivity = $2 WHERE id = $1",
 
     .insert_event =
