@@ -12,6 +12,7 @@
 
 #include "api/errors.h"
 #include "api/query.h"
+#include "api/task_endpoints.h"
 #include "api/validation.h"
 #include "common/log.h"
 
@@ -62,6 +63,10 @@ constexpr RouteDef kRoutes[] = {
     {"PUT", "/api/v1/settings/server-addresses", Endpoint::kPutServerAddresses, true},
     {"GET", "/api/v1/settings/software-versions", Endpoint::kGetSoftwareVersions, false},
     {"PUT", "/api/v1/settings/software-versions", Endpoint::kPutSoftwareVersions, true},
+    {"GET", "/api/v1/tasks", Endpoint::kListTasks, false},
+    {"POST", "/api/v1/tasks", Endpoint::kCreateTask, true},
+    {"GET", "/api/v1/tasks/{id}", Endpoint::kGetTask, false},
+    {"DELETE", "/api/v1/tasks/{id}", Endpoint::kCancelTask, false},
     // What systems post to (any content type; Cisco sends text/xml).
     {"POST", "/feedback/{secret}", Endpoint::kFeedback, false},
 };
@@ -96,6 +101,8 @@ void ApiServer::attachIngest(ingest::FeedbackIngest& feedback, ingest::EventSink
   feedback_ = &feedback;
   sink_ = &sink;
 }
+
+void ApiServer::attachTasks(std::unique_ptr<TaskEndpoints> tasks) { tasks_ = std::move(tasks); }
 
 Result<std::uint16_t> ApiServer::start() {
   if (started_) return Error::internal("API server started twice");
@@ -296,7 +303,11 @@ void ApiServer::handle(net::Request request, const net::RequestInfo& info, net::
                          answer = std::move(answer)]() mutable {
     net::Response res;
     try {
-      res = endpoints_.handle(call);
+      if (TaskEndpoints::serves(call.endpoint)) {
+        res = tasks_ ? tasks_->handle(call) : errorResponse(Error::notFound("this node runs no task scheduler"));
+      } else {
+        res = endpoints_.handle(call);
+      }
     } catch (const std::exception& e) {
       res = errorResponse(Error::internal(std::string("unexpected exception: ") + e.what()));
     }

@@ -45,6 +45,8 @@ struct ApiOptions {
   std::string version = "unknown";  // atrium_build_info{version}
 };
 
+class TaskEndpoints;
+
 class ApiServer final : public net::HttpHandler {
  public:
   ApiServer(ApiOptions options, store::Store& store, store::Database& db, const Clock& clock);
@@ -55,6 +57,9 @@ class ApiServer final : public net::HttpHandler {
   // Serves POST /feedback/{secret} through `feedback` and adds the sink's counters to /metrics.
   // Call before start(); without it /feedback answers 404.
   void attachIngest(ingest::FeedbackIngest& feedback, ingest::EventSink& sink);
+  // Serves /api/v1/tasks (list, create, show with runs, cancel). Call before start(); without it
+  // the task routes answer 404.
+  void attachTasks(std::unique_ptr<TaskEndpoints> tasks);
 
   // Checks the database once, binds, listens and starts all threads. Returns the bound port.
   Result<std::uint16_t> start();
@@ -80,6 +85,7 @@ class ApiServer final : public net::HttpHandler {
   Endpoints endpoints_;
   ingest::FeedbackIngest* feedback_ = nullptr;
   ingest::EventSink* sink_ = nullptr;
+  std::unique_ptr<TaskEndpoints> tasks_;
   Router router_;
   Metrics metrics_;
   std::unique_ptr<boost::asio::thread_pool> db_pool_;

@@ -165,6 +165,10 @@ net::Response Endpoints::handle(const ApiCall& call) {
     case Endpoint::kReadyz:
     case Endpoint::kMetrics:
     case Endpoint::kFeedback:
+    case Endpoint::kListTasks:
+    case Endpoint::kCreateTask:
+    case Endpoint::kGetTask:
+    case Endpoint::kCancelTask:
       break;
   }
   if (result.ok()) return std::move(result).value();

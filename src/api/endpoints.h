@@ -40,6 +40,11 @@ enum class Endpoint {
   kGetSoftwareVersions,
   kPutSoftwareVersions,
   kFeedback,  // POST /feedback/{secret}: answered by ApiServer through the ingest
+  // The task queue (answered by TaskEndpoints, see task_endpoints.h).
+  kListTasks,
+  kCreateTask,
+  kGetTask,
+  kCancelTask,
 };
 
 // One routed request, as the endpoints need it.

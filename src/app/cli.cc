@@ -434,6 +434,139 @@ int runCli(int argc, char** argv) {
     std::printf("removed folder %s\n", id->c_str());
   });
 
+  // --- tasks: clients of a running server's API
+  auto* tasks = app.add_subcommand("tasks", "Scheduled tasks (run by whichever active node claims them)");
+  tasks->require_subcommand(1);
+  auto* t_list = tasks->add_subcommand("list", "List tasks, newest first");
+  add_target(t_list);
+  std::string t_state;
+  int t_limit = 50, t_offset = 0;
+  t_list->add_option("--state", t_state, "Only tasks in this state (scheduled, running, succeeded, failed, cancelled)");
+  t_list->add_option("--limit", t_limit, "Page size (1-1000)")->capture_default_str();
+  t_list->add_option("--offset", t_offset, "Rows to skip")->capture_default_str();
+  t_list->add_flag("--json", as_json, "Print the API's JSON");
+  t_list->callback([&] {
+    auto client = makeClient(target);
+    if (!client) {
+      exit_code = fail(client.error());
+      return;
+    }
+    std::string query = fmt::format("limit={}&offset={}", t_limit, t_offset);
+    if (!t_state.empty()) query += "&state=" + ApiClient::escape(t_state);
+    auto page = client->call("GET", "/api/v1/tasks?" + query);
+    if (!page) {
+      exit_code = fail(page.error());
+      return;
+    }
+    if (as_json) {
+      std::puts(page->dump(2).c_str());
+      return;
+    }
+    printTable((*page)["items"], {{"ID", "id"}, {"NAME", "name"}, {"KIND", "kind"}, {"STATE", "state"},
+                                  {"NEXT RUN", "next_run_at"}, {"EVERY (S)", "interval_s"}, {"ATTEMPTS", "attempts"},
+                                  {"HOLDER", "holder"}, {"LAST ERROR", "last_error"}});
+    std::printf("%zu of %lld tasks\n", (*page)["items"].size(),
+                static_cast<long long>((*page)["total"].get<std::int64_t>()));
+  });
+
+  auto* t_add = tasks->add_subcommand("add", "Schedule a task");
+  add_target(t_add);
+  std::string t_kind, t_name, t_payload, t_at, t_misfire;
+  std::int64_t t_every = 0;
+  int t_max_attempts = 0;
+  bool t_idempotent = false;
+  t_add->add_option("--kind", t_kind, "feedback-reregister, database-backup or wait")->required();
+  t_add->add_option("--name", t_name, "Name shown to people (default: the kind)");
+  t_add->add_option("--payload", t_payload, "The kind's parameters as a JSON object, e.g. '{\"seconds\":20}'");
+  t_add->add_option("--at", t_at, "First run, RFC 3339 (default: now)");
+  t_add->add_option("--every", t_every, "Run again every this many seconds (default: once)");
+  t_add->add_flag("--idempotent", t_idempotent, "Re-run it when the node running it dies (default: fail it)");
+  t_add->add_option("--misfire", t_misfire, "Recurring runs missed while no node ran them: run-once or skip");
+  t_add->add_option("--max-attempts", t_max_attempts, "Runs an idempotent task is given (default 3)");
+  t_add->add_flag("--json", as_json, "Print the API's JSON");
+  t_add->callback([&] {
+    auto client = makeClient(target);
+    if (!client) {
+      exit_code = fail(client.error());
+      return;
+    }
+    nlohmann::json body = {{"kind", t_kind}};
+    if (!t_name.empty()) body["name"] = t_name;
+    if (!t_payload.empty()) {
+      auto payload = nlohmann::json::parse(t_payload, nullptr, false);
+      if (payload.is_discarded()) {
+        exit_code = fail(Error::invalid("--payload is not JSON: " + t_payload));
+        return;
+      }
+      body["payload"] = payload;
+    }
+    if (!t_at.empty()) body["run_at"] = t_at;
+    if (t_every > 0) body["interval_s"] = t_every;
+    if (t_idempotent) body["idempotent"] = true;
+    if (!t_misfire.empty()) body["misfire"] = t_misfire;
+    if (t_max_attempts > 0) body["max_attempts"] = t_max_attempts;
+    auto created = client->call("POST", "/api/v1/tasks", body.dump());
+    if (!created) {
+      exit_code = fail(created.error());
+      return;
+    }
+    if (as_json) {
+      std::puts(created->dump(2).c_str());
+    } else {
+      std::printf("scheduled task %s (%s) for %s\n", (*created)["id"].get<std::string>().c_str(),
+                  (*created)["name"].get<std::string>().c_str(), (*created)["next_run_at"].get<std::string>().c_str());
+    }
+  });
+
+  auto* t_show = tasks->add_subcommand("show", "Show a task and its runs (node, attempt, outcome)");
+  add_target(t_show);
+  std::string t_show_id;
+  t_show->add_option("task", t_show_id, "The task's id")->required();
+  t_show->add_flag("--json", as_json, "Print the API's JSON");
+  t_show->callback([&] {
+    auto client = makeClient(target);
+    if (!client) {
+      exit_code = fail(client.error());
+      return;
+    }
+    auto task = client->call("GET", "/api/v1/tasks/" + ApiClient::escape(t_show_id));
+    if (!task) {
+      exit_code = fail(task.error());
+      return;
+    }
+    if (as_json) {
+      std::puts(task->dump(2).c_str());
+      return;
+    }
+    for (const char* key : {"id", "name", "kind", "state", "next_run_at", "interval_s", "idempotent", "misfire",
+                            "attempts", "max_attempts", "holder", "last_error", "created_by", "created_at"}) {
+      std::printf("%-13s %s\n", key, cell(*task, key).c_str());
+    }
+    std::printf("%-13s %s\n", "payload", (*task)["payload"].dump().c_str());
+    std::puts("");
+    printTable((*task)["runs"], {{"RUN", "id"}, {"NODE", "node_name"}, {"ATTEMPT", "attempt"},
+                                 {"STARTED", "started_at"}, {"FINISHED", "finished_at"}, {"OUTCOME", "outcome"},
+                                 {"MESSAGE", "message"}});
+  });
+
+  auto* t_cancel = tasks->add_subcommand("cancel", "Cancel a task (a running one ends cancelled when its run ends)");
+  add_target(t_cancel);
+  std::string t_cancel_id;
+  t_cancel->add_option("task", t_cancel_id, "The task's id")->required();
+  t_cancel->callback([&] {
+    auto client = makeClient(target);
+    if (!client) {
+      exit_code = fail(client.error());
+      return;
+    }
+    auto cancelled = client->call("DELETE", "/api/v1/tasks/" + ApiClient::escape(t_cancel_id));
+    if (!cancelled) {
+      exit_code = fail(cancelled.error());
+      return;
+    }
+    std::printf("task %s is %s\n", t_cancel_id.c_str(), cancelled->value("state", "").c_str());
+  });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

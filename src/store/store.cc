@@ -510,6 +510,20 @@ Status Store::deleteSystem(const std::string& id, const std::string& actor) {
 
 // ---- audit -------------------------------------------------------------------------------
 
+Status Store::recordAudit(const std::string& actor, std::string_view action,
+                          std::string_view entity_type, const std::string& entity_id,
+                          const std::string& old_value, const std::string& new_value) {
+  auto pooled = db_.acquire();
+  if (!pooled.ok()) return pooled.error();
+  auto parse = [](const std::string& text) {
+    if (text.empty()) return json(nullptr);
+    json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    return j.is_discarded() ? json(text) : j;
+  };
+  return writeAudit(**pooled, catalogueFor(db_.dialect()), clock_.now(), actor, action,
+                    entity_type, entity_id, parse(old_value), parse(new_value));
+}
+
 Result<Page<AuditEntry>> Store::audit(const AuditFilter& filter) {
   const Catalogue& cat = catalogueFor(db_.dialect());
   ATRIUM_TRY(checkPaging(filter.limit, filter.offset));

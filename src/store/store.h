@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -60,6 +61,11 @@ class Store {
 
   // --- audit --------------------------------------------------------------------------------
   Result<Page<AuditEntry>> audit(const AuditFilter& filter);
+  // One entry for a change another store made (tasks live in ClusterStore): written on its own,
+  // after the change. old_value/new_value are JSON texts ("" for none).
+  Status recordAudit(const std::string& actor, std::string_view action,
+                     std::string_view entity_type, const std::string& entity_id,
+                     const std::string& old_value, const std::string& new_value);
 
  private:
   Database& db_;
