@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/ids.h"
 #include "common/log.h"
 
 namespace atrium::app {
@@ -35,6 +36,7 @@ Result<std::optional<NodeMembership>> readMembership(const std::filesystem::path
     m.installation_id = j.at("installation_id").get<std::string>();
     m.installation_name = j.value("installation_name", "");
     m.joined_at = j.value("joined_at", "");
+    m.node_id = j.value("node_id", "");
     return std::optional<NodeMembership>(m);
   } catch (const nlohmann::json::exception& e) {
     return Error::internal(fmt::format("{} is damaged ({}); it records which installation this node "
@@ -49,6 +51,7 @@ Status writeMembership(const std::filesystem::path& data_dir, const NodeMembersh
   nlohmann::json j = {{"installation_id", membership.installation_id},
                       {"installation_name", membership.installation_name},
                       {"joined_at", membership.joined_at}};
+  if (!membership.node_id.empty()) j["node_id"] = membership.node_id;
   const std::string text = j.dump(2) + "\n";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Error::internal(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
@@ -63,6 +66,21 @@ Status writeMembership(const std::filesystem::path& data_dir, const NodeMembersh
     ::close(dfd);
   }
   return okStatus();
+}
+
+Result<std::string> nodeIdFor(const std::filesystem::path& data_dir) {
+  auto member = readMembership(data_dir);
+  if (!member) return member.error();
+  if (!member->has_value()) {
+    return Error::internal(fmt::format("{} is missing: the node has not joined an installation yet",
+                                       membershipPath(data_dir).string()));
+  }
+  NodeMembership m = **member;
+  if (!m.node_id.empty()) return m.node_id;
+  m.node_id = newUuid();
+  ATRIUM_TRY(writeMembership(data_dir, m));
+  log::info("node.id_created", {{"node_id", m.node_id}, {"file", membershipPath(data_dir).string()}});
+  return m.node_id;
 }
 
 Result<store::Installation> checkMembership(store::Store& store, const config::Config& cfg, const Clock& clock) {

@@ -1,4 +1,5 @@
-// What a node remembers in its data dir: the installation it belongs to. A node refuses to run
+// What a node remembers in its data dir: the installation it belongs to, and its own node id (the
+// same across restarts, so the node registry keeps one row per node). A node refuses to run
 // against a database that holds another installation.
 #pragma once
 
@@ -17,6 +18,7 @@ struct NodeMembership {
   std::string installation_id;
   std::string installation_name;
   std::string joined_at;  // RFC 3339
+  std::string node_id;    // generated on first use (nodeIdFor); "" in files written before it
 };
 
 std::filesystem::path membershipPath(const std::filesystem::path& data_dir);
@@ -26,6 +28,10 @@ Result<std::optional<NodeMembership>> readMembership(const std::filesystem::path
 
 // Written atomically (temporary file, fsync, rename).
 Status writeMembership(const std::filesystem::path& data_dir, const NodeMembership& membership);
+
+// This node's id, kept in the membership file: generated (a UUID) and written on first use.
+// The node must have joined an installation (checkMembership) first.
+Result<std::string> nodeIdFor(const std::filesystem::path& data_dir);
 
 // Checks this node may serve the installation the database holds, recording it in the data dir
 // on first use. Refuses (kConflict, naming both ids) a database holding another installation.

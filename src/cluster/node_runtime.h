@@ -28,6 +28,9 @@ struct NodeRuntimeOptions {
   store::NodeHeartbeat identity;  // id, name, version, role, addresses, fingerprints ... (state/rtt filled in)
   std::chrono::milliseconds heartbeat{1000};
   std::chrono::milliseconds failover_timeout{5000};
+  // The database URL, for the LISTEN connection (PostgreSQL only); "" listens to nothing (then
+  // nodes learn of changes at their next heartbeat).
+  std::string database_url;
 };
 
 struct RttStats {
@@ -42,7 +45,10 @@ class NodeRuntime final : public services::Ownership {
   NodeRuntime(const NodeRuntime&) = delete;
   NodeRuntime& operator=(const NodeRuntime&) = delete;
 
-  // Writes the first heartbeat (state "starting") and starts the heartbeat thread.
+  // The addresses this node listens on, known once its listeners are bound. Call before start().
+  void setAddresses(std::vector<std::string> device_addresses, std::string api_address);
+  // Writes the first heartbeat (state "starting"), runs one full heartbeat (leases taken, so a
+  // single node owns every bucket when start() returns) and starts the heartbeat thread.
   Status start();
   // SIGTERM: stop taking work, release every lease, mark the row stopped, NOTIFY the others.
   void drain();
@@ -59,10 +65,12 @@ class NodeRuntime final : public services::Ownership {
   RttStats rtt() const;
   std::vector<int> ownedBuckets() const;
 
-  // Called (on the heartbeat thread) after the set of owned buckets changed.
+  // Called (on the heartbeat thread) after the set of owned buckets changed. Several callbacks
+  // may be registered (before start()); each is called in turn.
   void onOwnershipChanged(std::function<void()> callback);
   // Called (on a listener thread) for each PostgreSQL notification on the "atrium" channel,
-  // with its payload (e.g. "events:<system_id>", "tasks", "nodes").
+  // with its payload (e.g. "events:<system_id>", "tasks", "nodes"), and with "" after the
+  // listener (re)connected (what was sent meanwhile is lost: catch up). Several may be registered.
   void onNotification(std::function<void(const std::string& payload)> callback);
   // Sends a notification to every node (no-op on SQLite). Never blocks the caller for long.
   void notifyAll(const std::string& payload);

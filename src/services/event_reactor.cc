@@ -8,6 +8,10 @@ namespace atrium::services {
 namespace {
 
 constexpr std::size_t kMaxQueuedJobs = 10000;
+constexpr std::int64_t kTailPage = 500;
+// How long an id missing from the events read is awaited (a transaction still committing).
+constexpr auto kGapWindow = std::chrono::seconds(3);
+constexpr std::size_t kMaxGaps = 10000;
 
 bool isRestart(const std::string& kind) {
   return kind == "boot" || kind == "registration" || kind == "cold-start" || kind == "warm-start";
@@ -48,30 +52,109 @@ void EventReactor::onEventsStored(const std::vector<store::StoredEvent>& events)
   {
     std::lock_guard lock(mu_);
     for (const auto& e : events) {
-      if (!e.system_id || !ownership_.owns(*e.system_id)) continue;
-      if (!isRestart(e.kind) && e.kind != "notification") continue;
-      if (jobs_.size() >= kMaxQueuedJobs) {
-        log::warn("reactor.queue_full", {{"system_id", *e.system_id}, {"kind", e.kind}});
-        continue;
-      }
-      Job job{*e.system_id, e.kind, "", e.source_address};
-      auto payload = nlohmann::json::parse(e.payload, nullptr, false);
-      if (payload.is_object() && payload.contains("identity") && payload["identity"].is_object()) {
-        job.reported_address = payload["identity"].value("ipv4_address", "");
-        if (job.reported_address.empty()) job.reported_address = payload["identity"].value("ipv6_address", "");
-      }
-      jobs_.push_back(std::move(job));
-      ++queued;
+      if (queueLocked(e)) ++queued;
     }
   }
   if (queued > 0) cv_.notify_all();
 }
 
+bool EventReactor::queueLocked(const store::StoredEvent& e) {
+  if (!e.system_id || !ownership_.owns(*e.system_id)) return false;
+  if (!isRestart(e.kind) && e.kind != "notification") return false;
+  if (jobs_.size() >= kMaxQueuedJobs) {
+    log::warn("reactor.queue_full", {{"system_id", *e.system_id}, {"kind", e.kind}});
+    return false;
+  }
+  Job job{*e.system_id, e.kind, "", e.source_address};
+  auto payload = nlohmann::json::parse(e.payload, nullptr, false);
+  if (payload.is_object() && payload.contains("identity") && payload["identity"].is_object()) {
+    job.reported_address = payload["identity"].value("ipv4_address", "");
+    if (job.reported_address.empty()) job.reported_address = payload["identity"].value("ipv6_address", "");
+  }
+  jobs_.push_back(std::move(job));
+  return true;
+}
+
+void EventReactor::followOtherNodes(std::string node_name, std::chrono::milliseconds interval) {
+  std::lock_guard lock(mu_);
+  node_name_ = std::move(node_name);
+  tail_interval_ = interval;
+}
+
+void EventReactor::tailSoon() {
+  {
+    std::lock_guard lock(mu_);
+    if (node_name_.empty()) return;
+    tail_requested_ = true;
+  }
+  cv_.notify_all();
+}
+
+void EventReactor::tail() {
+  const auto now = std::chrono::steady_clock::now();
+  if (!last_event_id_) {
+    // Start from the newest event: what was stored before this node started is history.
+    store::EventFilter newest;
+    newest.limit = 1;
+    auto page = store_.events(newest);
+    if (!page) {
+      log::debug("reactor.tail_failed", {{"reason", page.error().message}});
+      return;
+    }
+    last_event_id_ = page->items.empty() ? 0 : page->items.front().id;
+    return;
+  }
+  std::erase_if(gaps_, [&](const auto& g) { return now - g.second > kGapWindow; });
+  std::int64_t from = *last_event_id_;
+  if (!gaps_.empty()) from = std::min(from, gaps_.begin()->first - 1);
+  while (true) {
+    store::EventFilter f;
+    f.since_id = from;
+    f.limit = kTailPage;
+    auto page = store_.events(f);
+    if (!page) {
+      log::debug("reactor.tail_failed", {{"reason", page.error().message}});
+      return;
+    }
+    std::size_t queued = 0;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& e : page->items) {
+        from = std::max(from, e.id);
+        if (e.id <= *last_event_id_) {
+          if (gaps_.erase(e.id) == 0) continue;  // seen before
+        } else {
+          for (std::int64_t id = *last_event_id_ + 1; id < e.id && gaps_.size() < kMaxGaps; ++id) gaps_.emplace(id, now);
+          last_event_id_ = e.id;
+        }
+        if (e.node != node_name_ && queueLocked(e)) ++queued;
+      }
+    }
+    if (queued > 0) log::debug("reactor.events_from_other_nodes", {{"queued", queued}});
+    if (static_cast<std::int64_t>(page->items.size()) < kTailPage) break;
+  }
+}
+
 void EventReactor::run() {
   std::unique_lock lock(mu_);
+  auto next_tail = std::chrono::steady_clock::now();
   while (true) {
-    cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+    if (node_name_.empty()) {
+      cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+    } else {
+      cv_.wait_until(lock, next_tail, [&] { return stopping_ || !jobs_.empty() || tail_requested_; });
+    }
     if (stopping_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (!node_name_.empty() && (tail_requested_ || now >= next_tail)) {
+      tail_requested_ = false;
+      next_tail = now + tail_interval_;
+      lock.unlock();
+      tail();
+      lock.lock();
+      continue;
+    }
+    if (jobs_.empty()) continue;
     Job job = std::move(jobs_.front());
     jobs_.pop_front();
     lock.unlock();

@@ -4,10 +4,19 @@
 // Bridge notifications are a hint to re-read: the system is polled at once. Only systems this
 // node owns are acted on. The work runs on a thread of its own, never on the thread that stored
 // the events.
+//
+// In a cluster an event may reach a node that does not own its system (the load balancer picks
+// the node). That node stores it; the owner learns of it by following the events table: after
+// followOtherNodes(), the reactor reads the events other nodes stored (id above the last seen)
+// at each interval and on tailSoon() (a NOTIFY "events:<system_id>"), and reacts to those about
+// systems it owns.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <map>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -33,6 +42,12 @@ class EventReactor final : public ingest::EventObserver {
   void stop();
   void onEventsStored(const std::vector<store::StoredEvent>& events) override;
 
+  // Cluster: also react to events stored by other nodes (their `node` differs from `node_name`),
+  // read every `interval`. Call before start().
+  void followOtherNodes(std::string node_name, std::chrono::milliseconds interval);
+  // Reads the events other nodes stored now (after a NOTIFY).
+  void tailSoon();
+
   std::uint64_t settingsApplied() const;
 
  private:
@@ -44,6 +59,10 @@ class EventReactor final : public ingest::EventObserver {
   };
   void run();
   void handle(const Job& job);
+  // Queues the reaction to one event, if any; false when the queue is full.
+  bool queueLocked(const store::StoredEvent& e);
+  // Reads events stored by other nodes since the last read (runs on the reactor's thread).
+  void tail();
 
   store::DeviceStore& store_;
   const devices::DriverRegistry& drivers_;
@@ -58,6 +77,14 @@ class EventReactor final : public ingest::EventObserver {
   bool stopping_ = false;
   std::uint64_t settings_applied_ = 0;
   std::thread thread_;
+
+  // Following other nodes' events. Ids are taken from a sequence by concurrent transactions, so
+  // a lower id may commit after a higher one was read: missing ids are re-read for a while.
+  std::string node_name_;  // "" : not following
+  std::chrono::milliseconds tail_interval_{1000};
+  bool tail_requested_ = false;
+  std::optional<std::int64_t> last_event_id_;
+  std::map<std::int64_t, std::chrono::steady_clock::time_point> gaps_;
 };
 
 }  // namespace atrium::services

@@ -103,6 +103,15 @@ void Poller::refreshSoon() {
   cv_.notify_all();
 }
 
+void Poller::ownershipChanged() {
+  {
+    std::lock_guard lock(mu_);
+    refresh_requested_ = true;
+    poll_new_at_once_ = true;
+  }
+  cv_.notify_all();
+}
+
 PollerStats Poller::stats() const {
   std::lock_guard lock(mu_);
   PollerStats s = stats_;
@@ -146,6 +155,11 @@ void Poller::run() {
 }
 
 void Poller::refresh() {
+  bool poll_new_at_once = false;
+  {
+    std::lock_guard lock(mu_);
+    std::swap(poll_new_at_once, poll_new_at_once_);
+  }
   // Read the inventory page by page, outside the lock.
   std::vector<store::ManagedSystem> owned;
   std::string after;
@@ -204,7 +218,8 @@ void Poller::refresh() {
       // New systems start at a random point of the first interval, so a large fleet is not
       // polled all at once.
       e.due = now + std::chrono::milliseconds(nextDelay(0).count() % std::max<std::int64_t>(1, options_.interval.count()));
-      if (entries_.empty()) e.due = now;  // at start-up, see every system once quickly
+      // At start-up, and for systems this node just took over, see every system once quickly.
+      if (entries_.empty() || poll_new_at_once) e.due = now;
       e.system = std::move(s);
       next.emplace(e.system.system.id, std::move(e));
     }
@@ -216,6 +231,7 @@ void Poller::dispatchDue(std::chrono::steady_clock::time_point now) {
   for (auto& [id, e] : entries_) {
     if (e.in_flight || e.due > now) continue;
     if (stats_.in_flight >= options_.workers * 4) return;  // the queue is full enough
+    if (!ownership_.owns(id)) continue;  // the lease lapsed: the next refresh drops it
     e.in_flight = true;
     ++stats_.in_flight;
     boost::asio::post(*pool_, [this, system = e.system, registered = e.feedback_registered] {
@@ -254,7 +270,10 @@ void Poller::pollOne(const store::ManagedSystem& s, bool feedback_registered) {
     o.reachable = err.code != ErrorCode::kUnavailable && err.code != ErrorCode::kTimeout;
     o.status = err.code == ErrorCode::kUnauthorized ? "auth-failed" : o.reachable ? "error" : "unreachable";
     o.error = err.message;
-    (void)store_.recordPoll(o);
+    if (!record(o)) {
+      finished(id, false, feedback_registered);
+      return;
+    }
     if (err.code == ErrorCode::kUnauthorized) {
       (void)store_.raiseTicket(id, store::kTicketAuthenticationFailed, "critical",
                                fmt::format("the system refused Atrium's credentials: {}", err.message));
@@ -269,8 +288,11 @@ void Poller::pollOne(const store::ManagedSystem& s, bool feedback_registered) {
     finished(id, false, feedback_registered);
     return;
   }
-  auto recorded = store_.recordPoll(observationOf(id, at, *status));
-  if (!recorded) log::warn("poller.record_failed", {{"system_id", id}, {"reason", recorded.error().message}});
+  auto observation = observationOf(id, at, *status);
+  if (!record(observation)) {
+    finished(id, false, feedback_registered);
+    return;
+  }
   (void)store_.clearTicket(id, store::kTicketNoResponse);
   (void)store_.clearTicket(id, store::kTicketAuthenticationFailed);
   (void)store_.clearTicket(id, store::kTicketUnreadableAnswer);
@@ -279,6 +301,36 @@ void Poller::pollOne(const store::ManagedSystem& s, bool feedback_registered) {
     checkFeedback(*driver, target, s, *status, feedback_registered);
   }
   finished(id, true, feedback_registered);
+}
+
+bool Poller::record(store::PollObservation& o) {
+  const std::string& id = o.system_id;
+  if (!ownership_.owns(id)) {
+    log::debug("poller.result_dropped", {{"system_id", id}, {"reason", "no longer owned"}});
+    return false;
+  }
+  auto fence = ownership_.fenceFor(id);
+  if (fence) o.node_id = fence->holder;
+  auto recorded = store_.recordPoll(o, fence);
+  if (recorded) {
+    std::lock_guard lock(mu_);
+    fenced_logged_.erase(id);
+    return true;
+  }
+  if (fence && recorded.error().code == ErrorCode::kConflict) {
+    bool first = false;
+    {
+      std::lock_guard lock(mu_);
+      first = fenced_logged_.insert(id).second;
+    }
+    if (first) {
+      log::warn("poll.fenced", {{"system_id", id}, {"lease", fence->lease_key}, {"token", fence->token},
+                                {"reason", recorded.error().message}});
+    }
+    return false;
+  }
+  log::warn("poller.record_failed", {{"system_id", id}, {"reason", recorded.error().message}});
+  return true;  // the database stumbled; tickets and feedback still follow what the poll saw
 }
 
 void Poller::checkSoftwareVersion(const std::string& system_id, const devices::SystemIdentity& identity) {

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -72,6 +73,9 @@ class Poller {
   void pollSoon(const std::string& system_id);
   // Re-reads the inventory now instead of at the next refresh.
   void refreshSoon();
+  // The set of systems this node owns changed (cluster buckets moved): re-read the inventory at
+  // once, poll newly owned systems at once, drop the ones no longer owned.
+  void ownershipChanged();
   PollerStats stats() const;
 
  private:
@@ -88,6 +92,9 @@ class Poller {
   void dispatchDue(std::chrono::steady_clock::time_point now);
   void pollOne(const store::ManagedSystem& system, bool feedback_registered);
   void finished(const std::string& id, bool ok, bool feedback_registered);
+  // Writes a poll's observation under this node's lease on the system; false when the result
+  // must be dropped (the system is no longer owned, or the fenced write found the lease lost).
+  bool record(store::PollObservation& o);
   std::chrono::milliseconds nextDelay(int failures);
   devices::DriverTarget targetFor(const store::ManagedSystem& system) const;
   void checkSoftwareVersion(const std::string& system_id, const devices::SystemIdentity& identity);
@@ -105,6 +112,8 @@ class Poller {
   std::condition_variable cv_;
   bool stopping_ = false;
   bool refresh_requested_ = true;
+  bool poll_new_at_once_ = false;  // the next refresh follows an ownership change
+  std::set<std::string> fenced_logged_;  // systems whose lost lease was logged (once each)
   std::map<std::string, Entry> entries_;
   std::chrono::steady_clock::time_point next_refresh_{};
   std::uint64_t rng_state_;
