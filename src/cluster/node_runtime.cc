@@ -47,6 +47,10 @@ struct NodeRuntime::Impl {
   bool draining = false;
   std::string role;
   std::string state;
+  // A standby considers promoting itself only after a failover timeout as a standby, so a node
+  // just demoted (or a standby just started) does not take over from an active node it has not
+  // had the time to see.
+  SteadyTime standby_since;
   std::map<int, Held> held;
   RttWindow window;
   RttStats stats;
@@ -70,6 +74,7 @@ struct NodeRuntime::Impl {
       : opts(std::move(o)), db(d), cluster(c), clock(k) {
     role = opts.identity.role == "standby" ? "standby" : "active";
     state = role == "standby" ? "standby" : "starting";
+    standby_since = clock.monotonic();
   }
 
   bool usableLocked(const Held& h, SteadyTime now) const {
@@ -127,6 +132,7 @@ struct NodeRuntime::Impl {
     role = next;
     if (role == "standby") {
       state = "standby";
+      standby_since = clock.monotonic();
     } else if (state == "standby") {
       state = "starting";
     }
@@ -188,13 +194,15 @@ struct NodeRuntime::Impl {
     }
 
     std::string role_now;
+    bool may_promote = false;
     {
       std::lock_guard lock(mu);
       role_now = role;
+      may_promote = clock.monotonic() - standby_since >= opts.failover_timeout;
     }
     auto holders = bucketHolders(*nodes);
     // Hot standby: when no active node is alive, one standby (a locked row decides which) promotes.
-    if (role_now == "standby" && holders.empty()) {
+    if (role_now == "standby" && holders.empty() && may_promote) {
       auto promoted = cluster.promoteIfNoActive(me, ttl_ms);
       if (promoted && *promoted) {
         std::lock_guard lock(mu);
