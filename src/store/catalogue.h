@@ -79,7 +79,8 @@ struct Catalogue {
   // --- events -------------------------------------------------------------------------------
   // $1 system_id (NULL, or set to NULL when no such system), $2 idempotency_key, $3 source,
   // $4 kind, $5 received_at, $6 occurred_at, $7 node, $8 source_address, $9 payload.
-  // Returns the new id; no row when the key was stored before.
+  // Returns the new id and the system id stored (NULL when the system no longer exists); no row
+  // when the key was stored before.
   std::string_view insert_event;
   // Filters: $1 system_id, $2 since_id, $3 since (received_at), $4 source, $5 kind; lists add
   // $6 limit, $7 offset. Columns: id, system_id, idempotency_key, source, kind, received_at,

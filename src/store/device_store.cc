@@ -254,7 +254,7 @@ Result<std::vector<StoredEvent>> DeviceStore::storeEvents(
   Connection& conn = **pooled;
   Transaction tx(conn);
   ATRIUM_TRY(tx.begin());
-  std::vector<bool> is_new(events.size(), false);
+  std::vector<bool> may_touch_calls(events.size(), false);  // new, and its system exists
   for (std::size_t i = 0; i < events.size(); ++i) {
     const StoredEvent& e = events[i];
     if (e.idempotency_key.empty()) {
@@ -266,16 +266,19 @@ Result<std::vector<StoredEvent>> DeviceStore::storeEvents(
                                e.source_address, e.payload.empty() ? "{}" : e.payload});
     if (!r.ok()) return r.error();
     if (r->empty()) continue;  // stored before
-    is_new[i] = true;
+    // A call record needs its system: an event replayed from the spool after its system was
+    // removed is kept (system NULL) but opens or ends no call.
+    may_touch_calls[i] = !r->isNull(0, 1);
     StoredEvent stored = e;
     stored.id = r->integer(0, 0);
+    stored.system_id = r->optText(0, 1);
     stored.received_at = truncateMs(e.received_at);
     if (stored.occurred_at) stored.occurred_at = truncateMs(*stored.occurred_at);
     fresh.push_back(std::move(stored));
   }
   const TimePoint now = clock_.now();
   for (const CallUpdate& u : call_updates) {
-    if (u.event_index >= events.size() || !is_new[u.event_index]) continue;
+    if (u.event_index >= events.size() || !may_touch_calls[u.event_index]) continue;
     if (u.kind == CallUpdate::Kind::kStarted) {
       ATRIUM_TRY(callStartedOn(conn, cat, u.record));
     } else {

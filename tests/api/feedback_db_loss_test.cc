@@ -3,22 +3,12 @@
 // post is in the database exactly once.
 #include <gtest/gtest.h>
 
-#include <fmt/format.h>
-
-#include <atomic>
-#include <map>
-#include <mutex>
-#include <set>
-#include <thread>
-
-#include "devices/cisco_xapi/document_builder.h"
 #include "support/atrium_node.h"
 #include "support/backends.h"
+#include "support/feedback_load.h"
 
 namespace atrium::testing {
 namespace {
-
-using nlohmann::json;
 
 TEST(FeedbackDbLossTest, AcknowledgedFeedbackSurvivesPostgresRestartExactlyOnce) {
   TempDir tmp;
@@ -38,42 +28,9 @@ TEST(FeedbackDbLossTest, AcknowledgedFeedbackSurvivesPostgresRestartExactlyOnce)
   ASSERT_TRUE(secret.ok()) << secret.error().message;
   ASSERT_EQ(secret->size(), 32u);
 
-  devices::SystemIdentity identity;
-  identity.system_name = "Room";
-  identity.serial_number = "FTT1";
-  // One poster, each post a distinct call (its call id is the post's number).
-  std::mutex mu;
-  std::set<int> acknowledged;
-  std::vector<std::string> refusals;
-  std::atomic<bool> stop{false};
-  std::thread poster([&] {
-    for (int i = 0; !stop; ++i) {
-      devices::CallInfo call;
-      call.call_id = std::to_string(i);
-      call.remote_number = fmt::format("sip:peer{}@example.com", i);
-      auto r = node.http("POST", "/feedback/" + *secret,
-                         devices::cisco_xapi::buildCallSuccessfulFeedback(identity, call),
-                         {{"Content-Type", "text/xml"}});
-      std::lock_guard lock(mu);
-      if (r.ok() && r->status / 100 == 2) {
-        acknowledged.insert(i);
-      } else {
-        refusals.push_back(r.ok() ? fmt::format("{}: {}", r->status, r->body) : r.error().message);
-      }
-    }
-  });
-  auto acked = [&] {
-    std::lock_guard lock(mu);
-    return acknowledged.size();
-  };
-  // A counter from /metrics; -1 when it cannot be read.
-  auto metric = [&](const std::string& name) -> std::int64_t {
-    auto m = node.http("GET", "/metrics");
-    if (!m.ok()) return -1;
-    auto at = m->body.find("\n" + name + " ");
-    if (at == std::string::npos) return -1;
-    return std::stoll(m->body.substr(at + name.size() + 2));
-  };
+  FeedbackPoster poster(*secret, [&](int) -> const AtriumNode& { return node; });
+  auto acked = [&] { return poster.acknowledgedCount(); };
+  auto metric = [&](const std::string& name) { return metricValue(node, name); };
 
   EXPECT_TRUE(waitFor([&] { return acked() >= 20; }, std::chrono::seconds(20)));
   ASSERT_TRUE(pg.stop().ok());
@@ -86,33 +43,18 @@ TEST(FeedbackDbLossTest, AcknowledgedFeedbackSurvivesPostgresRestartExactlyOnce)
   ASSERT_TRUE(node.waitReady(std::chrono::seconds(30))) << node.log();
   const std::size_t at_start = acked();
   EXPECT_TRUE(waitFor([&] { return acked() >= at_start + 20; }, std::chrono::seconds(30)));
-  stop = true;
-  poster.join();
-  {
-    std::lock_guard lock(mu);
-    EXPECT_TRUE(refusals.empty()) << refusals.size() << " refused, first: " << refusals.front();
-  }
+  poster.stop();
+  const auto refusals = poster.refusals();
+  EXPECT_TRUE(refusals.empty()) << refusals.size() << " refused, first: " << refusals.front();
 
   // The spool drains; then every acknowledged post is stored exactly once.
   ASSERT_TRUE(waitFor([&] { return metric("atrium_ingest_spool_pending") == 0; },
                       std::chrono::seconds(30)))
       << node.log();
-  std::map<int, int> stored;
-  std::int64_t since_id = 0;
-  for (;;) {
-    auto page = node.http("GET", fmt::format("/api/v1/events?system_id={}&since_id={}&limit=1000",
-                                             system_id, since_id));
-    ASSERT_EQ(page->status, 200u) << page->body;
-    json items = AtriumNode::json(*page)["items"];
-    if (items.empty()) break;
-    for (const auto& e : items) {
-      since_id = e["id"].get<std::int64_t>();
-      ++stored[std::stoi(e["payload"]["call"]["call_id"].get<std::string>())];
-    }
-  }
-  std::lock_guard lock(mu);
+  const auto stored = storedCallEvents(node, system_id);
+  const auto acknowledged = poster.acknowledged();
   ASSERT_GE(acknowledged.size(), 70u);
-  for (int i : acknowledged) EXPECT_EQ(stored[i], 1) << "post " << i;
+  for (int i : acknowledged) EXPECT_EQ(stored.count(i) ? stored.at(i) : 0, 1) << "post " << i;
   for (const auto& [i, n] : stored) EXPECT_EQ(n, 1) << "post " << i << " stored " << n << " times";
   EXPECT_NE(node.log().find("ingest.replayed"), std::string::npos);
 }

@@ -293,6 +293,17 @@ Result<std::unique_ptr<PgCluster>> PgCluster::startReplica() {
   return replica;
 }
 
+Status PgCluster::promote() {
+  ATRIUM_TRY(run({bin("pg_ctl"), "promote", "-w", "-t", "60", "-D", dataDir()}));
+  const auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto in_recovery = sql("SELECT pg_is_in_recovery()");
+    if (in_recovery.ok() && *in_recovery == "f") return okStatus();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return Error::unavailable("the promoted replica still reports pg_is_in_recovery()");
+}
+
 std::string PgCluster::logText() const {
   return "--- postgres.log ---\n" + readFile(dir_ + "/postgres.log") +
          "--- harness commands ---\n" + readFile(dir_ + "/commands.log");

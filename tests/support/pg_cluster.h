@@ -50,6 +50,9 @@ class PgCluster {
   // A streaming replica of this server (pg_basebackup -R) on another free port, started and
   // accepting read-only connections.
   Result<std::unique_ptr<PgCluster>> startReplica();
+  // Promotes this replica to a primary (what Patroni does on failover) and waits until it
+  // accepts writes.
+  Status promote();
 
   // The server log and the output of the commands the harness ran.
   std::string logText() const;

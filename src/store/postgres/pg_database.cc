@@ -134,7 +134,13 @@ class PgConnection final : public Connection {
       return Error::conflict(
           "the change refers to a row that does not exist or is still referenced (" + msg + ")");
     }
-    if (state == "25006") return Error{ErrorCode::kReadOnly, msg, {}};
+    if (state == "25006") {
+      // The server we are connected to is (now) a replica: after a database failover the old
+      // primary may come back as a standby. Drop the connection so the pool reconnects, and
+      // target_session_attrs=read-write picks the new primary.
+      broken_ = true;
+      return Error{ErrorCode::kReadOnly, msg, {}};
+    }
     return Error::internal("PostgreSQL: " + msg);
   }
 
@@ -224,11 +230,15 @@ Result<std::unique_ptr<Database>> openPostgresDatabase(const std::string& url,
   std::vector<std::pair<std::string, std::string>> params;
   bool has_timeout = false;
   bool has_app = false;
+  bool has_keepalives = false;
+  bool has_user_timeout = false;
   for (const PQconninfoOption* o = parsed.get(); o->keyword != nullptr; ++o) {
     if (o->val == nullptr) continue;
     std::string_view key = o->keyword;
     has_timeout = has_timeout || key == "connect_timeout";
     has_app = has_app || key == "application_name";
+    has_keepalives = has_keepalives || key.starts_with("keepalives");
+    has_user_timeout = has_user_timeout || key == "tcp_user_timeout";
     params.emplace_back(o->keyword, o->val);
   }
   if (!has_timeout) {
@@ -236,6 +246,17 @@ Result<std::unique_ptr<Database>> openPostgresDatabase(const std::string& url,
     auto secs = (options.connect_timeout.count() + 999) / 1000;
     params.emplace_back("connect_timeout", std::to_string(std::max<long long>(1, secs)));
   }
+  // A database host that stops answering (power loss, network partition) must not hold a query
+  // for the kernel's default TCP timeouts (minutes): keepalives find an idle dead peer in about
+  // 11 s, and tcp_user_timeout bounds how long sent data may stay unacknowledged. The connection
+  // is then broken and the pool reconnects, to the new primary after a failover.
+  if (!has_keepalives) {
+    params.emplace_back("keepalives", "1");
+    params.emplace_back("keepalives_idle", "5");
+    params.emplace_back("keepalives_interval", "2");
+    params.emplace_back("keepalives_count", "3");
+  }
+  if (!has_user_timeout) params.emplace_back("tcp_user_timeout", "10000");
   if (!has_app && !options.application_name.empty()) {
     params.emplace_back("application_name", options.application_name);
   }

@@ -362,7 +362,7 @@ const Catalogue kCatalogue{
     .insert_event =
         "INSERT INTO events (system_id, idempotency_key, source, kind, received_at, occurred_at, "
         "node, source_address, payload) VALUES ((SELECT id FROM systems WHERE id = $1), $2, "
-        "$3, $4, $5, $6, $7, $8, $9) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+        "$3, $4, $5, $6, $7, $8, $9) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, system_id",
     .list_events_oldest_first = "SELECT " ATRIUM_EVENT_COLUMNS " FROM events" ATRIUM_EVENT_FILTER
                                 " ORDER BY id ASC LIMIT $6 OFFSET $7",
     .list_events_newest_first = "SELECT " ATRIUM_EVENT_COLUMNS " FROM events" ATRIUM_EVENT_FILTER
