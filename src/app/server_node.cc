@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "api/api_server.h"
+#include "api/task_endpoints.h"
 #include "app/node.h"
 #include "app/node_identity.h"
 #include "common/log.h"
@@ -15,6 +16,9 @@
 #include "services/event_reactor.h"
 #include "services/ownership.h"
 #include "services/poller.h"
+#include "services/scheduler.h"
+#include "services/tasks/task_kinds.h"
+#include "store/cluster_store.h"
 
 namespace atrium::app {
 
@@ -35,6 +39,10 @@ struct ServerNode::Parts {
   services::PollerOptions poller_options;
   std::unique_ptr<services::Poller> poller;
   std::unique_ptr<services::EventReactor> reactor;
+  std::unique_ptr<store::ClusterStore> cluster_store;
+  services::TaskKinds task_kinds;  // what the scheduler runs and the API accepts
+  std::unique_ptr<services::ClusterTaskQueue> task_queue;
+  std::unique_ptr<services::Scheduler> scheduler;
   std::unique_ptr<api::ApiServer> api;
   std::uint16_t api_port = 0;
   std::uint16_t trap_port = 0;
@@ -166,9 +174,36 @@ Result<std::unique_ptr<ServerNode>> ServerNode::start(const config::Config& cfg,
   options.max_feedback_bytes = cfg.ingest.max_feedback_bytes;
   p->api = std::make_unique<api::ApiServer>(options, *p->store, *p->db, clock);
   p->api->attachIngest(*p->feedback_ingest, *p->event_sink);
+  // ---- scheduled tasks: claimed from the shared queue while this node is active --------------
+  auto node_id = nodeIdFor(cfg.node.data_dir);
+  if (!node_id) return node_id.error();
+  p->cluster_store = std::make_unique<store::ClusterStore>(*p->db);
+  p->task_kinds.add(services::tasks::waitTask());
+  p->task_kinds.add(
+      services::tasks::feedbackReregisterTask(*p->device_store, *p->drivers, p->poller_options));
+  {
+    services::tasks::BackupOptions backup;
+    backup.database_url = cfg.database.url;
+    backup.directory = cfg.node.data_dir / "backups";
+    p->task_kinds.add(services::tasks::databaseBackupTask(std::move(backup), clock));
+  }
+  p->task_queue = std::make_unique<services::ClusterTaskQueue>(*p->cluster_store);
+  {
+    services::SchedulerOptions so;
+    so.node_id = *node_id;
+    so.node_name = cfg.node.name;
+    so.heartbeat = cfg.cluster.heartbeat;
+    so.lease = cfg.cluster.failover_timeout;
+    p->scheduler = std::make_unique<services::Scheduler>(so, *p->task_queue, p->task_kinds, clock,
+                                                         [] { return true; });
+    auto* scheduler = p->scheduler.get();
+    p->api->attachTasks(std::make_unique<api::TaskEndpoints>(*p->cluster_store, *p->store, p->task_kinds,
+                                                             [scheduler] { scheduler->wake(); }));
+  }
   auto port = p->api->start();
   if (!port) return Error::invalid(fmt::format("cannot listen on {}: {}", cfg.api.listen.text(), port.error().message));
   p->api_port = *port;
+  p->scheduler->start();
   defaultServerAddresses(*p->device_store, cfg, p->api_port);
   if (cfg.polling.enabled) {
     p->poller->start();
@@ -191,6 +226,7 @@ void ServerNode::stop() {
   auto& p = *parts_;
   if (p.stopped) return;
   p.stopped = true;
+  p.scheduler->stop();
   // Stop taking new work first, then finish what is in flight.
   p.api->stop();
   if (p.trap_receiver) p.trap_receiver->stop();
