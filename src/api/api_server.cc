@@ -89,6 +89,7 @@ ApiServer::ApiServer(ApiOptions options, store::Store& store, store::Database& d
       clock_(clock),
       devices_(db, clock),
       endpoints_(store, devices_) {
+  trusted_proxies_ = TrustedProxies(options_.trusted_proxies);
   for (std::size_t i = 0; i < std::size(kRoutes); ++i) {
     router_.add(std::string(kRoutes[i].method), std::string(kRoutes[i].pattern),
                 static_cast<int>(i));
@@ -290,7 +291,7 @@ void ApiServer::handle(net::Request request, const net::RequestInfo& info, net::
     }
     actor = std::string(actor_header);
   } else {
-    actor = "api@" + info.remote_address;
+    actor = "api@" + clientAddress(request, info);
   }
 
   ApiCall call;
@@ -315,6 +316,18 @@ void ApiServer::handle(net::Request request, const net::RequestInfo& info, net::
   });
 }
 
+std::string ApiServer::clientAddress(const net::Request& request,
+                                     const net::RequestInfo& info) const {
+  if (trusted_proxies_.empty()) return info.remote_address;
+  std::vector<std::string_view> forwarded_for;
+  for (const auto& field : request) {
+    if (boost::beast::iequals(field.name_string(), "X-Forwarded-For")) {
+      forwarded_for.emplace_back(field.value().data(), field.value().size());
+    }
+  }
+  return trusted_proxies_.clientAddress(info.remote_address, forwarded_for);
+}
+
 void ApiServer::handleFeedback(net::Request request, const net::RequestInfo& info,
                                std::string secret, std::string route,
                                std::function<void(const std::string&, net::Response)> answer) {
@@ -331,7 +344,7 @@ void ApiServer::handleFeedback(net::Request request, const net::RequestInfo& inf
   }
   // Parsing and storing block: both run on the database pool.
   asio::post(*db_pool_, [this, secret = std::move(secret), body = std::move(request.body()),
-                         peer = info.remote_address, route = std::move(route),
+                         peer = clientAddress(request, info), route = std::move(route),
                          answer = std::move(answer)]() mutable {
     net::Response res;
     try {

@@ -11,7 +11,9 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "api/client_address.h"
 #include "api/endpoints.h"
 #include "api/metrics.h"
 #include "api/router.h"
@@ -43,6 +45,10 @@ struct ApiOptions {
   std::chrono::milliseconds ready_check_interval{1000};
   std::chrono::milliseconds ready_recheck_interval{250};
   std::string version = "unknown";  // atrium_build_info{version}
+  // Load balancers whose X-Forwarded-For is believed (api.trusted_proxies): a request from one
+  // of them is taken to come from the last address in that header (feedback's source address,
+  // the default actor). Empty: the TCP peer, always.
+  std::vector<std::string> trusted_proxies;
 };
 
 class TaskEndpoints;
@@ -74,6 +80,8 @@ class ApiServer final : public net::HttpHandler {
   void checkReadiness();
   net::Response readyz() const;
   net::Response metrics() const;
+  // The peer, or the client a trusted load balancer names in X-Forwarded-For.
+  std::string clientAddress(const net::Request& request, const net::RequestInfo& info) const;
   void handleFeedback(net::Request request, const net::RequestInfo& info, std::string secret,
                       std::string route,
                       std::function<void(const std::string&, net::Response)> answer);
@@ -87,6 +95,7 @@ class ApiServer final : public net::HttpHandler {
   ingest::EventSink* sink_ = nullptr;
   std::unique_ptr<TaskEndpoints> tasks_;
   Router router_;
+  TrustedProxies trusted_proxies_;
   Metrics metrics_;
   std::unique_ptr<boost::asio::thread_pool> db_pool_;
   std::unique_ptr<net::HttpServer> http_;

@@ -171,6 +171,7 @@ Result<std::unique_ptr<ServerNode>> ServerNode::start(const config::Config& cfg,
   options.read_timeout = cfg.api.read_timeout;
   options.network_threads = cfg.api.network_threads;
   options.db_threads = cfg.api.db_threads;
+  options.trusted_proxies = cfg.api.trusted_proxies;
   options.max_feedback_bytes = cfg.ingest.max_feedback_bytes;
   p->api = std::make_unique<api::ApiServer>(options, *p->store, *p->db, clock);
   p->api->attachIngest(*p->feedback_ingest, *p->event_sink);

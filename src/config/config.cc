@@ -37,6 +37,10 @@ const std::vector<KeyDoc> kKeys = {
     {"api.read_timeout_s", "integer", "30", "Seconds a client may take to send a request (1 to 3600)."},
     {"api.network_threads", "integer", "2", "Threads that accept, parse and answer requests (1 to 64)."},
     {"api.db_threads", "integer", "4", "Threads that run database work for requests (1 to 256)."},
+    {"api.trusted_proxies", "array of strings", "[]",
+     "IP addresses of the load balancers in front of this node (up to 64). A request from one of "
+     "them is taken to come from the last address in its X-Forwarded-For header (feedback's "
+     "source address, for the connectivity rule); from anyone else the header is ignored."},
     {"polling.enabled", "boolean", "true", "Whether this node polls the systems it owns. Off, the node still takes their feedback and traps."},
     {"polling.interval_s", "integer", "60", "Seconds between two polls of one system (5 to 86400); each interval is +-20% at random, and a system that does not answer is polled up to 8 times less often until it does."},
     {"polling.workers", "integer", "16", "Polls in flight at most (1 to 512); a slow or dead system holds one worker for at most polling.timeout_ms."},
@@ -257,6 +261,24 @@ Result<Config> parse(std::string_view text, const std::filesystem::path& source_
         auto v = getInteger(node, key, 1, 256);
         if (!v) return v.error();
         cfg.api.db_threads = static_cast<std::size_t>(*v);
+      } else if (key == "api.trusted_proxies") {
+        const auto* array = node.as_array();
+        if (array == nullptr || array->size() > 64) {
+          return badValue(key, "an array of up to 64 IP addresses", node);
+        }
+        std::vector<std::string> proxies;
+        for (const auto& item : *array) {
+          auto v = item.value<std::string>();
+          in_addr a4{};
+          in6_addr a6{};
+          if (!item.is_string() || !v ||
+              (inet_pton(AF_INET, v->c_str(), &a4) != 1 &&
+               inet_pton(AF_INET6, v->c_str(), &a6) != 1)) {
+            return badValue(key, "an array of IP addresses (IPv4, or IPv6 without brackets)", node);
+          }
+          proxies.push_back(*v);
+        }
+        cfg.api.trusted_proxies = std::move(proxies);
       } else if (key == "snmp.listen") {
         auto v = getString(node, key);
         if (!v) return v.error();
