@@ -8,6 +8,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -421,6 +422,88 @@ TEST(TaskKinds, DatabaseBackupOnSqliteWritesACopyAndKeepsTheNewest) {
   auto inst = copied.installation();
   ASSERT_TRUE(inst.ok()) << inst.error().message;
   EXPECT_EQ(inst->name, "Backup test");
+}
+
+// Takes feedback and records where it was registered; "192.0.2.66" refuses.
+class FeedbackDriver final : public devices::Driver {
+ public:
+  explicit FeedbackDriver(std::string family, bool feedback)
+      : family_(std::move(family)), feedback_(feedback) {}
+  std::string_view family() const override { return family_; }
+  devices::Capabilities capabilities() const override {
+    return feedback_ ? devices::Capability::kPolling | devices::Capability::kHttpFeedback
+                     : devices::Capabilities(devices::Capability::kPolling);
+  }
+  Result<devices::DeviceStatus> poll(const devices::DriverTarget&) override {
+    return devices::DeviceStatus{};
+  }
+  Status registerFeedback(const devices::DriverTarget& target,
+                          const devices::FeedbackRegistration& r) override {
+    if (target.address == "192.0.2.66")
+      return Error::unavailable("no answer from " + target.address);
+    std::lock_guard lock(mu);
+    urls[target.address] = r.url;
+    slots[target.address] = r.slot;
+    return okStatus();
+  }
+  std::mutex mu;
+  std::map<std::string, std::string> urls;
+  std::map<std::string, int> slots;
+
+ private:
+  std::string family_;
+  bool feedback_;
+};
+
+TEST(TaskKinds, FeedbackReregisterRegistersEverySystemThatTakesFeedback) {
+  testing::TempDir dir;
+  SystemClock clock;
+  auto db = store::Database::open("sqlite:" + (dir.path() / "atrium.db").string());
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  store::Store store(**db, clock);
+  ASSERT_TRUE(store.migrate().ok());
+  ASSERT_TRUE(store.createInstallation("test", "test").ok());
+  store::DeviceStore devices(**db, clock);
+  store::ServerAddresses addresses;
+  addresses.lan_ipv4 = "192.0.2.200";
+  addresses.http_port = 8080;
+  ASSERT_TRUE(devices.setServerAddresses(addresses, "test").ok());
+  auto add = [&](const std::string& name, const std::string& family, const std::string& address,
+                 const std::string& connectivity = "reachable-lan") {
+    store::System s;
+    s.name = name;
+    s.family = family;
+    s.addresses = {address};
+    s.connectivity = connectivity;
+    ASSERT_TRUE(store.createSystem(s, "test").ok());
+  };
+  add("room-1", "cisco-xapi", "192.0.2.10");
+  add("room-2", "cisco-xapi", "192.0.2.11");
+  add("dead", "cisco-xapi", "192.0.2.66");
+  add("far", "cisco-xapi", "192.0.2.12", "reachable-public");  // no public address set
+  add("printer", "snmp", "192.0.2.13");
+  devices::DriverRegistry drivers;
+  auto xapi = std::make_unique<FeedbackDriver>("cisco-xapi", true);
+  auto* xapi_driver = xapi.get();
+  drivers.add(std::move(xapi));
+  drivers.add(std::make_unique<FeedbackDriver>("snmp", false));
+  PollerOptions poller_options;
+  auto kind = tasks::feedbackReregisterTask(devices, drivers, poller_options);
+  EXPECT_FALSE(kind.check(nlohmann::json{{"x", 1}}).ok());
+  store::TaskRecord task;
+  TaskRunState state(clock.monotonic());
+  TaskContext ctx(task, nlohmann::json::object(), state, clock, 5000ms);
+  auto r = kind.run(ctx);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_NE(r->find("registered feedback on 2 of 3"), std::string::npos) << *r;
+  EXPECT_NE(r->find("1 failed (first: dead:"), std::string::npos) << *r;
+  EXPECT_NE(r->find("1 skipped"), std::string::npos) << *r;
+  EXPECT_NE(r->find("1 of families without feedback"), std::string::npos) << *r;
+  std::lock_guard lock(xapi_driver->mu);
+  ASSERT_EQ(xapi_driver->urls.size(), 2u);
+  EXPECT_EQ(xapi_driver->urls["192.0.2.10"].rfind("http://192.0.2.200:8080/feedback/", 0), 0u)
+      << xapi_driver->urls["192.0.2.10"];
+  EXPECT_EQ(xapi_driver->slots["192.0.2.10"], poller_options.feedback_slot);
 }
 
 // ---- the API's body checks -------------------------------------------------------------------
