@@ -40,6 +40,20 @@ class FakeClock final : public Clock {
   std::atomic<std::chrono::system_clock::duration> now_;
 };
 
+// Another clock shifted by a fixed offset (its monotonic time is not shifted). The test hook
+// ATRIUM_TEST_CLOCK_OFFSET_MS runs a node on one, so the time-sync rule has a wrong clock to find.
+class OffsetClock final : public Clock {
+ public:
+  OffsetClock(const Clock& base, std::chrono::milliseconds offset) : base_(base), offset_(offset) {}
+  std::chrono::system_clock::time_point now() const override { return base_.now() + offset_; }
+  std::chrono::steady_clock::time_point monotonic() const override { return base_.monotonic(); }
+  std::chrono::milliseconds offset() const { return offset_; }
+
+ private:
+  const Clock& base_;
+  std::chrono::milliseconds offset_;
+};
+
 // RFC 3339 in UTC with millisecond precision, e.g. 2026-11-25T19:11:22.123Z.
 std::string formatTimestamp(std::chrono::system_clock::time_point t);
 

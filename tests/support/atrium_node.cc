@@ -34,7 +34,7 @@ RunResult AtriumNode::init(const std::string& installation_name) const {
 
 Status AtriumNode::start(std::chrono::milliseconds timeout) {
   auto child = ChildProcess::spawn({ATRIUM_BINARY, "serve", "--config", configPath().string()},
-                                   dir_ / "serve.log");
+                                   dir_ / "serve.log", options_.env);
   if (!child) return child.error();
   process_ = std::move(*child);
   bool up = waitFor(

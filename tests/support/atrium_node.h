@@ -27,6 +27,8 @@ class AtriumNode {
     // (192.0.2.x, example.com) that must never be contacted; tests of polling point systems at a
     // simulator on loopback and turn it on.
     std::string polling_section = "enabled = false\n";
+    // Extra environment of `atrium serve` ("NAME=value"), e.g. ATRIUM_TEST_CLOCK_OFFSET_MS=5000.
+    std::vector<std::string> env;
   };
 
   // Writes the config under `dir` (created if needed); does not start anything.
@@ -56,6 +58,8 @@ class AtriumNode {
   // Sends a signal and waits for the exit; the exit code, or nullopt if it did not exit in time.
   std::optional<int> stop(int sig = SIGTERM, std::chrono::milliseconds timeout = std::chrono::seconds(15));
   ChildProcess* process() { return process_.get(); }
+  // The environment the next start() gives `atrium serve` (replaces Options::env).
+  void setEnv(std::vector<std::string> env) { options_.env = std::move(env); }
   std::string log() const;
 
   Result<net::HttpResponse> http(std::string_view method, std::string_view target,
