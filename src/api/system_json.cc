@@ -7,6 +7,7 @@
 #include "api/json_body.h"
 #include "api/validation.h"
 #include "common/clock.h"
+#include "store/cluster_store.h"
 
 namespace atrium::api {
 
@@ -16,7 +17,7 @@ namespace {
 
 void markReadOnly(JsonFields& fields) {
   fields.readOnly({"id", "status", "last_seen", "created_at", "updated_at", "last_polled_at",
-                   "last_poll_error", "active_calls", "registration"});
+                   "last_poll_error", "active_calls", "registration", "bucket", "last_polled_by"});
 }
 
 Result<std::vector<std::string>> checkAddresses(const std::vector<std::string>& raw) {
@@ -277,6 +278,8 @@ json systemToJson(const store::System& s) {
       {"last_poll_error", s.last_poll_error},
       {"active_calls", s.active_calls},
       {"registration", {{"h323", s.h323_status}, {"sip", s.sip_status}}},
+      {"bucket", store::bucketOf(s.id)},
+      {"last_polled_by", s.last_polled_by ? json(*s.last_polled_by) : json(nullptr)},
   };
   return j;
 }

@@ -37,8 +37,25 @@ bool databaseDown(const Error& e) {
 }  // namespace
 
 FeedbackIngest::FeedbackIngest(store::DeviceStore& store, EventSink& sink, const Clock& clock,
-                               std::string node)
-    : store_(store), sink_(sink), clock_(clock), node_(std::move(node)) {}
+                               std::string node, store::ClusterStore* shared_retries)
+    : store_(store),
+      sink_(sink),
+      clock_(clock),
+      node_(std::move(node)),
+      shared_retries_(shared_retries) {}
+
+std::string FeedbackIngest::retryKeyFor(const std::string& content_key) {
+  if (shared_retries_ == nullptr) return retries_.keyFor(content_key);
+  // A key this node handed out while the database was away stays the key of that content.
+  auto shared = shared_retries_->retryKey(content_key, kRetryWindow.count(),
+                                          retries_.peek(content_key).value_or(std::string()));
+  if (shared.ok()) {
+    retries_.remember(content_key, *shared);
+    return *shared;
+  }
+  // The database is away: the events go to the spool, keyed by this node's window.
+  return retries_.keyFor(content_key);
+}
 
 void FeedbackIngest::noteUnknownSecret(const std::string& peer_address) {
   ++unknown_secret_;
@@ -79,8 +96,7 @@ Result<std::string> FeedbackIngest::systemFor(const std::string& secret) {
 }
 
 Status FeedbackIngest::recordMalformed(const std::string& system_id, std::string_view body,
-                                       const std::string& peer_address,
-                                       const std::string& reason) {
+                                       const std::string& peer_address, const std::string& reason) {
   ++malformed_;
   log::warn("feedback.malformed",
             {{"system_id", system_id}, {"peer", peer_address}, {"detail", reason}});
@@ -146,7 +162,7 @@ Result<std::size_t> FeedbackIngest::handle(std::string_view secret_view, std::st
   events.reserve(parsed->size());
   for (const auto& e : *parsed) {
     events.push_back(storedDeviceEvent(e, source, reception));
-    events.back().idempotency_key = retries_.keyFor(events.back().idempotency_key);
+    events.back().idempotency_key = retryKeyFor(events.back().idempotency_key);
   }
   const std::size_t count = events.size();
   ATRIUM_TRY(sink_.accept(std::move(events)));

@@ -16,20 +16,24 @@
 #include "common/result.h"
 #include "ingest/event_sink.h"
 #include "ingest/retry_window.h"
+#include "store/cluster_store.h"
 #include "store/device_store.h"
 
 namespace atrium::ingest {
 
 struct FeedbackStats {
-  std::uint64_t posts = 0;            // accepted posts
-  std::uint64_t events = 0;           // events in accepted posts
-  std::uint64_t unknown_secret = 0;   // refused: no system has the secret
-  std::uint64_t malformed = 0;        // refused: the body could not be parsed
+  std::uint64_t posts = 0;           // accepted posts
+  std::uint64_t events = 0;          // events in accepted posts
+  std::uint64_t unknown_secret = 0;  // refused: no system has the secret
+  std::uint64_t malformed = 0;       // refused: the body could not be parsed
 };
 
 class FeedbackIngest {
  public:
-  FeedbackIngest(store::DeviceStore& store, EventSink& sink, const Clock& clock, std::string node);
+  // `shared_retries`: the installation's retry window in the database (a cluster); nullptr
+  // keeps the node's own window only (a single node).
+  FeedbackIngest(store::DeviceStore& store, EventSink& sink, const Clock& clock, std::string node,
+                 store::ClusterStore* shared_retries = nullptr);
 
   // The number of events accepted (durable). Errors: not_found (unknown secret; nothing
   // stored), invalid_argument (malformed body: a malformed-input ticket and a "malformed" event
@@ -42,6 +46,9 @@ class FeedbackIngest {
  private:
   // The system with this secret: from the cache while fresh or while the database is down.
   Result<std::string> systemFor(const std::string& secret);
+  // The idempotency key for content seen now: the shared window's while the database answers,
+  // the node's own otherwise.
+  std::string retryKeyFor(const std::string& content_key);
   void noteUnknownSecret(const std::string& peer_address);
   Status recordMalformed(const std::string& system_id, std::string_view body,
                          const std::string& peer_address, const std::string& reason);
@@ -50,8 +57,10 @@ class FeedbackIngest {
   EventSink& sink_;
   const Clock& clock_;
   std::string node_;
+  store::ClusterStore* shared_retries_;
   // A repeat of a post within a minute is the system retrying (stored once); later, a new event.
-  RetryWindow retries_{std::chrono::seconds(60), clock_};
+  static constexpr std::chrono::milliseconds kRetryWindow{60'000};
+  RetryWindow retries_{kRetryWindow, clock_};
 
   struct CachedSystem {
     std::string system_id;

@@ -5,12 +5,16 @@
 // the content key salted with the time it was first seen, and a repeat within the window gets
 // the same salted key.
 //
-// The window is per node: a retry that a load balancer sends to another node within the window
-// is stored twice (the cluster issue moves this check into the database).
+// This is the node's own window. On PostgreSQL ingest asks the installation's shared window first
+// (store::ClusterStore::retryKey, one statement on the database clock), so a retry that a load
+// balancer sends to another node gets the same key; this window decides only while the database
+// is unreachable (the events then go to the spool), and remembers the keys the shared window
+// handed out so a retry during an outage keeps its key. A single node (SQLite) uses it alone.
 #pragma once
 
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -20,10 +24,15 @@ namespace atrium::ingest {
 
 class RetryWindow {
  public:
-  RetryWindow(std::chrono::milliseconds window, const Clock& clock) : window_(window), clock_(clock) {}
+  RetryWindow(std::chrono::milliseconds window, const Clock& clock)
+      : window_(window), clock_(clock) {}
 
   // The key to store for content seen now.
   std::string keyFor(const std::string& content_key);
+  // The key this window holds for content first seen within the window, if any.
+  std::optional<std::string> peek(const std::string& content_key);
+  // Records the key the shared window gave content seen now (kept while it is the same key).
+  void remember(const std::string& content_key, const std::string& key);
 
  private:
   struct Seen {

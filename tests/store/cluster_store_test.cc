@@ -233,7 +233,12 @@ TEST_P(ClusterStoreTest, AStandbyPromotesOnlyWhenNoActiveNodeIsAlive) {
   auto nodes = ok(cluster_->nodes(60'000));
   EXPECT_EQ(nodes[1].node.role, "active");
   EXPECT_EQ(nodes[1].state, "active");
-  EXPECT_EQ(cluster_->promoteIfNoActive("ghost", 0).error().code, ErrorCode::kNotFound);
+  // An unknown node cannot promote itself (once no active node is alive to refuse it).
+  ok(cluster_->markStopped("node-a"));
+  ok(cluster_->markStopped("node-b"));
+  auto ghost = cluster_->promoteIfNoActive("ghost", 60'000);
+  ASSERT_FALSE(ghost.ok());
+  EXPECT_EQ(ghost.error().code, ErrorCode::kNotFound);
 }
 
 TEST_P(ClusterStoreTest, TwoStandbysRacingToPromoteExactlyOneWins) {

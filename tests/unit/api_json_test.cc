@@ -7,6 +7,7 @@
 #include "api/folder_json.h"
 #include "api/router.h"
 #include "api/system_json.h"
+#include "store/cluster_store.h"
 
 namespace atrium::api {
 namespace {
@@ -43,10 +44,12 @@ TEST(ApiJsonTest, SystemShapeNeverHoldsCredentials) {
        {"id", "name", "family", "model", "addresses", "folder_id", "connectivity", "serial_number",
         "software_version", "status", "last_seen", "created_at", "updated_at", "credentials",
         "h323_id", "e164_alias", "sip_uri", "last_polled_at", "last_poll_error", "active_calls",
-        "registration"}) {
+        "registration", "bucket", "last_polled_by"}) {
     EXPECT_TRUE(j.contains(key)) << key;
   }
-  EXPECT_EQ(j.size(), 21u);
+  EXPECT_EQ(j["bucket"], store::bucketOf(s.id));
+  EXPECT_TRUE(j["last_polled_by"].is_null());
+  EXPECT_EQ(j.size(), 23u);
   EXPECT_EQ(j["registration"], json({{"h323", ""}, {"sip", ""}}));
 
   s.username.clear();

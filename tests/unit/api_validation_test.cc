@@ -145,6 +145,9 @@ TEST(ApiValidationTest, SystemCreateNamesEveryBadField) {
                 "unknown field \"colour\"");
   expectInvalid(parseSystemCreate(system(R"(,"status":"reachable")")), "status", "read-only");
   expectInvalid(parseSystemCreate(system(R"(,"id":"x")")), "id", "read-only");
+  expectInvalid(parseSystemCreate(system(R"(,"bucket":3)")), "bucket", "read-only");
+  expectInvalid(parseSystemCreate(system(R"(,"last_polled_by":"n")")), "last_polled_by",
+                "read-only");
   expectInvalid(parseSystemCreate(system(R"(,"credentials":"admin:pw")")), "credentials",
                 "must be an object, not a string");
   expectInvalid(parseSystemCreate(system(R"(,"credentials":{"user":"admin"})")), "credentials.user",

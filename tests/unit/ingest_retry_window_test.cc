@@ -24,5 +24,19 @@ TEST(RetryWindowTest, ARetryWithinTheWindowKeepsItsKeyALaterRepeatIsNew) {
   EXPECT_EQ(first.size(), 64u);
 }
 
+TEST(RetryWindowTest, KeysFromTheSharedWindowAreKeptForAnOutage) {
+  FakeClock clock(std::chrono::system_clock::time_point(1'800'000'000s));
+  RetryWindow window(60s, clock);
+  EXPECT_FALSE(window.peek("boot-of-room-1").has_value());
+  window.remember("boot-of-room-1", "shared-key");  // the database's window answered
+  clock.advance(5s);
+  EXPECT_EQ(window.peek("boot-of-room-1"), "shared-key");
+  EXPECT_EQ(window.keyFor("boot-of-room-1"), "shared-key");  // the database is away now
+  window.remember("boot-of-room-1", "shared-key");  // the same key keeps its first sighting
+  clock.advance(56s);
+  EXPECT_FALSE(window.peek("boot-of-room-1").has_value());
+  EXPECT_NE(window.keyFor("boot-of-room-1"), "shared-key");
+}
+
 }  // namespace
 }  // namespace atrium::ingest
