@@ -10,13 +10,16 @@
 #include <iterator>
 #include <utility>
 
+#include "api/cluster_endpoints.h"
 #include "api/errors.h"
 #include "api/query.h"
+#include "api/session_endpoints.h"
 #include "api/task_endpoints.h"
 #include "api/validation.h"
 #include "common/log.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace atrium::api {
 
@@ -63,13 +66,25 @@ constexpr RouteDef kRoutes[] = {
     {"PUT", "/api/v1/settings/server-addresses", Endpoint::kPutServerAddresses, true},
     {"GET", "/api/v1/settings/software-versions", Endpoint::kGetSoftwareVersions, false},
     {"PUT", "/api/v1/settings/software-versions", Endpoint::kPutSoftwareVersions, true},
+    {"GET", "/api/v1/cluster/nodes", Endpoint::kClusterNodes, false},
+    {"POST", "/api/v1/cluster/nodes/{id}/promote", Endpoint::kPromoteNode, false},
+    {"POST", "/api/v1/cluster/nodes/{id}/demote", Endpoint::kDemoteNode, false},
+    {"GET", "/api/v1/cluster/diagnostics", Endpoint::kClusterDiagnostics, false},
     {"GET", "/api/v1/tasks", Endpoint::kListTasks, false},
     {"POST", "/api/v1/tasks", Endpoint::kCreateTask, true},
     {"GET", "/api/v1/tasks/{id}", Endpoint::kGetTask, false},
     {"DELETE", "/api/v1/tasks/{id}", Endpoint::kCancelTask, false},
+    {"POST", "/api/v1/sessions", Endpoint::kCreateSession, true},
     // What systems post to (any content type; Cisco sends text/xml).
     {"POST", "/feedback/{secret}", Endpoint::kFeedback, false},
 };
+
+// An error answer; a 401 also names the scheme (WWW-Authenticate).
+net::Response unauthorizedResponse(const Error& error) {
+  auto res = errorResponse(error);
+  if (error.code == ErrorCode::kUnauthorized) res.set(http::field::www_authenticate, "Bearer error=\"invalid_token\"");
+  return res;
+}
 
 // True for "application/json" with optional parameters ("; charset=utf-8"), any case.
 bool isJsonContentType(std::string_view value) {
@@ -103,7 +118,17 @@ void ApiServer::attachIngest(ingest::FeedbackIngest& feedback, ingest::EventSink
   sink_ = &sink;
 }
 
+void ApiServer::attachCluster(store::ClusterStore& cluster, std::chrono::milliseconds failover_timeout) {
+  cluster_ = std::make_unique<ClusterEndpoints>(cluster, failover_timeout);
+}
+
+void ApiServer::attachSessions(TokenSigner& signer) { signer_ = &signer; }
+
+void ApiServer::attachDiagnostics(cluster::Diagnostics& diagnostics) { diagnostics_ = &diagnostics; }
+
 void ApiServer::attachTasks(std::unique_ptr<TaskEndpoints> tasks) { tasks_ = std::move(tasks); }
+
+void ApiServer::setReadinessHook(std::function<std::optional<NotReady>()> hook) { readiness_hook_ = std::move(hook); }
 
 Result<std::uint16_t> ApiServer::start() {
   if (started_) return Error::internal("API server started twice");
@@ -171,7 +196,15 @@ void ApiServer::readinessLoop() {
 }
 
 net::Response ApiServer::readyz() const {
-  if (db_.ready()) return jsonResponse(200, R"({"status":"ready"})");
+  if (db_.ready()) {
+    if (readiness_hook_) {
+      if (auto not_ready = readiness_hook_()) {
+        nlohmann::json body = {{"error", {{"code", not_ready->code}, {"message", not_ready->message}}}};
+        return jsonResponse(503, body.dump());
+      }
+    }
+    return jsonResponse(200, R"({"status":"ready"})");
+  }
   Error cause;
   {
     std::lock_guard lock(ready_mu_);
@@ -293,6 +326,21 @@ void ApiServer::handle(net::Request request, const net::RequestInfo& info, net::
   } else {
     actor = "api@" + clientAddress(request, info);
   }
+  // A bearer token is verified on the database pool (keys may need a reload); its subject
+  // becomes the actor. Without one the request goes on as before (no authentication yet).
+  std::optional<std::string> bearer;
+  if (auto authorization = request[http::field::authorization]; !authorization.empty()) {
+    constexpr std::string_view kScheme = "Bearer ";
+    if (authorization.size() <= kScheme.size() ||
+        !boost::beast::iequals(authorization.substr(0, kScheme.size()), kScheme)) {
+      answer(match.pattern, unauthorizedResponse(Error{ErrorCode::kUnauthorized,
+                                                       "the Authorization header must be \"Bearer <token>\" with a "
+                                                       "token from POST /api/v1/sessions",
+                                                       {}}));
+      return;
+    }
+    bearer = std::string(authorization.substr(kScheme.size()));
+  }
 
   ApiCall call;
   call.endpoint = def.endpoint;
@@ -300,12 +348,26 @@ void ApiServer::handle(net::Request request, const net::RequestInfo& info, net::
   call.query = std::move(target->query);
   call.body = std::move(request.body());
   call.actor = std::move(actor);
-  asio::post(*db_pool_, [this, call = std::move(call), route = std::move(match.pattern),
+  asio::post(*db_pool_, [this, call = std::move(call), route = std::move(match.pattern), bearer = std::move(bearer),
                          answer = std::move(answer)]() mutable {
     net::Response res;
     try {
-      if (TaskEndpoints::serves(call.endpoint)) {
+      if (bearer) {
+        auto claims = signer_ != nullptr ? signer_->verify(*bearer)
+                                         : Result<TokenClaims>(Error::unavailable("this node verifies no tokens"));
+        if (!claims) {
+          log::debug("session.refused", {{"route", route}, {"reason", claims.error().message}});
+          answer(route, unauthorizedResponse(claims.error()));
+          return;
+        }
+        call.actor = claims->subject;
+      }
+      if (SessionEndpoints::serves(call.endpoint)) {
+        res = SessionEndpoints(signer_, diagnostics_).handle(call);
+      } else if (TaskEndpoints::serves(call.endpoint)) {
         res = tasks_ ? tasks_->handle(call) : errorResponse(Error::notFound("this node runs no task scheduler"));
+      } else if (ClusterEndpoints::serves(call.endpoint)) {
+        res = cluster_ ? cluster_->handle(call) : errorResponse(Error::notFound("this node runs no cluster"));
       } else {
         res = endpoints_.handle(call);
       }

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,6 +18,8 @@
 #include "api/endpoints.h"
 #include "api/metrics.h"
 #include "api/router.h"
+#include "api/token_signer.h"
+#include "cluster/diagnostics.h"
 #include "common/clock.h"
 #include "common/result.h"
 #include "net/http_server.h"
@@ -24,6 +27,7 @@
 #include "ingest/feedback_ingest.h"
 #include "store/database.h"
 #include "store/device_store.h"
+#include "store/cluster_store.h"
 #include "store/store.h"
 
 namespace boost::asio {
@@ -51,7 +55,15 @@ struct ApiOptions {
   std::vector<std::string> trusted_proxies;
 };
 
+class ClusterEndpoints;
 class TaskEndpoints;
+
+// Why a node whose database is fine should still not take traffic (a hot standby, a draining
+// node): /readyz answers 503 {"error":{"code":code,"message":message}}.
+struct NotReady {
+  std::string code;
+  std::string message;
+};
 
 class ApiServer final : public net::HttpHandler {
  public:
@@ -63,9 +75,18 @@ class ApiServer final : public net::HttpHandler {
   // Serves POST /feedback/{secret} through `feedback` and adds the sink's counters to /metrics.
   // Call before start(); without it /feedback answers 404.
   void attachIngest(ingest::FeedbackIngest& feedback, ingest::EventSink& sink);
+  // Serves /api/v1/cluster/nodes (and promote/demote) from the node registry. Call before start().
+  void attachCluster(store::ClusterStore& cluster, std::chrono::milliseconds failover_timeout);
+  // Signs tokens at POST /api/v1/sessions and verifies `Authorization: Bearer` on every request
+  // (401 when invalid; the token's subject becomes the audit actor). Call before start().
+  void attachSessions(TokenSigner& signer);
+  // Serves GET /api/v1/cluster/diagnostics. Call before start().
+  void attachDiagnostics(cluster::Diagnostics& diagnostics);
   // Serves /api/v1/tasks (list, create, show with runs, cancel). Call before start(); without it
   // the task routes answer 404.
   void attachTasks(std::unique_ptr<TaskEndpoints> tasks);
+  // A readiness condition besides the database's (called on a network thread: keep it cheap).
+  void setReadinessHook(std::function<std::optional<NotReady>()> hook);
 
   // Checks the database once, binds, listens and starts all threads. Returns the bound port.
   Result<std::uint16_t> start();
@@ -93,7 +114,11 @@ class ApiServer final : public net::HttpHandler {
   Endpoints endpoints_;
   ingest::FeedbackIngest* feedback_ = nullptr;
   ingest::EventSink* sink_ = nullptr;
+  std::unique_ptr<ClusterEndpoints> cluster_;
   std::unique_ptr<TaskEndpoints> tasks_;
+  TokenSigner* signer_ = nullptr;
+  cluster::Diagnostics* diagnostics_ = nullptr;
+  std::function<std::optional<NotReady>()> readiness_hook_;
   Router router_;
   TrustedProxies trusted_proxies_;
   Metrics metrics_;

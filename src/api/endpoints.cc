@@ -165,6 +165,11 @@ net::Response Endpoints::handle(const ApiCall& call) {
     case Endpoint::kReadyz:
     case Endpoint::kMetrics:
     case Endpoint::kFeedback:
+    case Endpoint::kClusterNodes:
+    case Endpoint::kPromoteNode:
+    case Endpoint::kDemoteNode:
+    case Endpoint::kCreateSession:
+    case Endpoint::kClusterDiagnostics:
     case Endpoint::kListTasks:
     case Endpoint::kCreateTask:
     case Endpoint::kGetTask:

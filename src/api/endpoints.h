@@ -40,6 +40,13 @@ enum class Endpoint {
   kGetSoftwareVersions,
   kPutSoftwareVersions,
   kFeedback,  // POST /feedback/{secret}: answered by ApiServer through the ingest
+  // The node registry (answered by ClusterEndpoints, see cluster_endpoints.h).
+  kClusterNodes,
+  kPromoteNode,
+  kDemoteNode,
+  // Sessions and the rule checks (answered by SessionEndpoints, see session_endpoints.h).
+  kCreateSession,
+  kClusterDiagnostics,
   // The task queue (answered by TaskEndpoints, see task_endpoints.h).
   kListTasks,
   kCreateTask,
@@ -53,7 +60,7 @@ struct ApiCall {
   std::vector<std::string> params;  // path placeholders in order ({id})
   QueryParams query;
   std::string body;
-  std::string actor;  // who, for the audit log
+  std::string actor;  // who, for the audit log (a verified bearer token's subject)
 };
 
 class Endpoints {

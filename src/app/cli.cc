@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <map>
@@ -15,6 +16,7 @@
 
 #include "app/api_client.h"
 #include "app/demo.h"
+#include "app/key_commands.h"
 #include "app/node.h"
 #include "common/log.h"
 #include "config/config.h"
@@ -179,7 +181,28 @@ int runCli(int argc, char** argv) {
   serve->add_option("--config,-c", config_path, "Configuration file")->capture_default_str();
   serve->callback([&] {
     auto cfg = loadConfig(config_path);
-    exit_code = cfg ? runServe(*cfg, clock) : kExitRefused;
+    if (!cfg) {
+      exit_code = kExitRefused;
+      return;
+    }
+    // Test hook: a node whose clock is wrong on purpose, for the time-sync check.
+    if (const char* offset = std::getenv("ATRIUM_TEST_CLOCK_OFFSET_MS"); offset != nullptr && *offset != '\0') {
+      char* end = nullptr;
+      const long long ms = std::strtoll(offset, &end, 10);
+      if (end == nullptr || *end != '\0') {
+        std::fprintf(stderr, "atrium: ATRIUM_TEST_CLOCK_OFFSET_MS must be a whole number of milliseconds, not \"%s\"\n",
+                     offset);
+        exit_code = kExitRefused;
+        return;
+      }
+      OffsetClock offset_clock(clock, std::chrono::milliseconds(ms));
+      log::warn("clock.test_offset", {{"offset_ms", ms},
+                                      {"hint", "ATRIUM_TEST_CLOCK_OFFSET_MS is set: this node's clock is wrong on "
+                                               "purpose (a test hook); unset it in production"}});
+      exit_code = runServe(*cfg, offset_clock);
+      return;
+    }
+    exit_code = runServe(*cfg, clock);
   });
 
   // --- demo
@@ -208,6 +231,24 @@ int runCli(int argc, char** argv) {
   migrate->callback([&] {
     auto cfg = loadConfig(config_path);
     exit_code = cfg ? runMigrate(*cfg, clock) : kExitRefused;
+  });
+
+  // --- keys
+  auto* keys = app.add_subcommand("keys", "The installation's validation key (signs the tokens every node accepts)");
+  keys->require_subcommand(1);
+  auto* rotate = keys->add_subcommand("rotate", "Make a new current validation key; the previous one stays valid for "
+                                                "the grace period");
+  int grace_hours = 24;
+  std::string rotate_from_file;
+  rotate->add_option("--config,-c", config_path, "Configuration file")->capture_default_str();
+  rotate->add_option("--grace-hours", grace_hours, "Hours the previous key stays valid (0: refused at once)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 24 * 365));
+  rotate->add_option("--from-file", rotate_from_file,
+                     "Make the key in this file (64 hex digits) the current one instead of a random key");
+  rotate->callback([&] {
+    auto cfg = loadConfig(config_path);
+    exit_code = cfg ? runKeysRotate(*cfg, std::chrono::hours(grace_hours), rotate_from_file, clock) : kExitRefused;
   });
 
   // --- systems and folders: clients of a running server's API
@@ -433,6 +474,104 @@ int runCli(int argc, char** argv) {
     }
     std::printf("removed folder %s\n", id->c_str());
   });
+
+  // --- cluster: clients of a running server's API
+  auto* cluster = app.add_subcommand("cluster", "The installation's nodes and its redundancy rules");
+  cluster->require_subcommand(1);
+  auto* check = cluster->add_subcommand("check", "Evaluate every redundancy rule now; exit status 1 when one fails");
+  add_target(check);
+  check->add_flag("--json", as_json, "Print the API's JSON");
+  check->callback([&] {
+    auto client = makeClient(target);
+    if (!client) {
+      exit_code = fail(client.error());
+      return;
+    }
+    auto report = client->call("GET", "/api/v1/cluster/diagnostics");
+    if (!report) {
+      exit_code = fail(report.error());
+      return;
+    }
+    if (as_json) {
+      std::puts(report->dump(2).c_str());
+      exit_code = report->value("ok", false) ? kExitOk : kExitFailure;
+      return;
+    }
+    exit_code = printClusterCheck(*report);
+  });
+
+  // --- cluster status, node promote|demote: clients of a running server's API
+  auto* cluster_cmd = app.get_subcommand("cluster");
+  auto* cluster_status = cluster_cmd->add_subcommand("status", "List the installation's nodes (GET /api/v1/cluster/nodes)");
+  add_target(cluster_status);
+  cluster_status->add_flag("--json", as_json, "Print the API's JSON");
+  cluster_status->callback([&] {
+    auto client = makeClient(target);
+    if (!client) {
+      exit_code = fail(client.error());
+      return;
+    }
+    auto listed = client->call("GET", "/api/v1/cluster/nodes");
+    if (!listed) {
+      exit_code = fail(listed.error());
+      return;
+    }
+    if (as_json) {
+      std::puts(listed->dump(2).c_str());
+      return;
+    }
+    nlohmann::json rows = nlohmann::json::array();
+    std::size_t alive = 0;
+    for (const auto& n : (*listed)["nodes"]) {
+      const bool is_alive = n.value("alive", false);
+      if (is_alive) ++alive;
+      const std::int64_t age_ms = n.value("age_ms", std::int64_t{0});
+      std::string role = n.value("role", "");
+      if (n.contains("requested_role") && n["requested_role"].is_string()) role += " -> " + n["requested_role"].get<std::string>();
+      rows.push_back({{"name", n.value("name", "")},
+                      {"role", role},
+                      {"state", n.value("state", "")},
+                      {"alive", is_alive ? "yes" : "no"},
+                      {"age", age_ms < 10000 ? fmt::format("{}ms", age_ms) : fmt::format("{}s", age_ms / 1000)},
+                      {"buckets", std::to_string(n.contains("buckets") ? n["buckets"].size() : 0)},
+                      {"rtt", fmt::format("{:.1f}/{:.1f}ms", n.value("rtt_p50_ms", 0.0), n.value("rtt_p99_ms", 0.0))},
+                      {"offset", fmt::format("{}ms", n.value("clock_offset_ms", std::int64_t{0}))},
+                      {"addresses", n.value("device_addresses", nlohmann::json::array())},
+                      {"api", n.value("api_address", "")}});
+    }
+    printTable(rows, {{"NAME", "name"}, {"ROLE", "role"}, {"STATE", "state"}, {"ALIVE", "alive"}, {"AGE", "age"},
+                      {"BUCKETS", "buckets"}, {"RTT P50/P99", "rtt"}, {"CLOCK OFFSET", "offset"},
+                      {"DEVICE ADDRESSES", "addresses"}, {"API", "api"}});
+    std::printf("%zu of %zu nodes alive; %d buckets; failover timeout %lld ms\n", alive, (*listed)["nodes"].size(),
+                listed->value("bucket_count", 0), static_cast<long long>(listed->value("failover_timeout_ms", std::int64_t{0})));
+  });
+
+  auto* node_cmd = app.add_subcommand("node", "Change a node's role (hot standby) through a running server's API");
+  node_cmd->require_subcommand(1);
+  std::string node_what;
+  for (const char* verb : {"promote", "demote"}) {
+    const bool promote = std::string_view(verb) == "promote";
+    auto* cmd = node_cmd->add_subcommand(
+        verb, promote ? "Make a standby node active (it takes buckets at its next heartbeat)"
+                      : "Make an active node a standby (it gives its buckets up at its next heartbeat)");
+    add_target(cmd);
+    cmd->add_option("node", node_what, "The node's id or name")->required();
+    cmd->callback([&, verb, promote] {
+      auto client = makeClient(target);
+      if (!client) {
+        exit_code = fail(client.error());
+        return;
+      }
+      auto done = client->call("POST", fmt::format("/api/v1/cluster/nodes/{}/{}", ApiClient::escape(node_what), verb));
+      if (!done) {
+        exit_code = fail(done.error());
+        return;
+      }
+      const auto& n = (*done)["node"];
+      std::printf("node %s (%s) will be %s at its next heartbeat\n", n.value("name", "").c_str(),
+                  n.value("id", "").c_str(), promote ? "active" : "a standby");
+    });
+  }
 
   // --- tasks: clients of a running server's API
   auto* tasks = app.add_subcommand("tasks", "Scheduled tasks (run by whichever active node claims them)");

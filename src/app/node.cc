@@ -10,6 +10,8 @@
 
 #include "app/node_identity.h"
 #include "app/server_node.h"
+#include "cluster/admission.h"
+#include "cluster/keyring.h"
 #include "common/log.h"
 
 namespace atrium::app {
@@ -82,6 +84,21 @@ int runInit(const config::Config& cfg, const std::string& installation_name, con
     printError(inst.error().message);
     return exitCodeFor(inst.error());
   }
+  // The installation's first validation key, and what every node must share with it.
+  store::ClusterStore cluster(**db);
+  auto key = cluster::ensureValidationKey(cluster, cfg);
+  if (!key) {
+    printError(key.error().message);
+    return exitCodeFor(key.error());
+  }
+  if (*key) {
+    std::printf("created the installation's validation key %s (fingerprint %s)\n", (*key)->id.c_str(),
+                cluster::keyFingerprint((*key)->secret_hex).c_str());
+  }
+  if (auto admitted = cluster::admitNode(**db, cluster, cfg); !admitted) {
+    printError(admitted.error().message);
+    return exitCodeFor(admitted.error());
+  }
   std::printf("node %s belongs to installation %s; data dir %s\n", cfg.node.name.c_str(),
               inst->id.c_str(), cfg.node.data_dir.string().c_str());
   return kExitOk;
@@ -108,6 +125,19 @@ int runMigrate(const config::Config& cfg, const Clock& clock) {
     std::printf("schema is up to date at version %d\n", *after);
   } else {
     std::printf("migrated schema from version %d to %d\n", *before, *after);
+  }
+  // An installation made before validation keys existed gets its first one.
+  if (auto inst = store.installation(); inst) {
+    store::ClusterStore cluster(**db);
+    auto key = cluster::ensureValidationKey(cluster, cfg);
+    if (!key) {
+      printError(key.error().message);
+      return exitCodeFor(key.error());
+    }
+    if (*key) {
+      std::printf("created the installation's validation key %s (fingerprint %s)\n", (*key)->id.c_str(),
+                  cluster::keyFingerprint((*key)->secret_hex).c_str());
+    }
   }
   return kExitOk;
 }
@@ -141,7 +171,9 @@ int runServe(const config::Config& cfg, const Clock& clock) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   log::info("node.stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-  (*node)->stop();
+  // Both signals drain: the node gives its buckets up and wakes the others before it stops, so
+  // its systems are taken over at once instead of after the failover timeout.
+  (*node)->drain();
   return kExitOk;
 }
 

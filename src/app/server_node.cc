@@ -2,12 +2,21 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <set>
+
 #include "api/api_server.h"
 #include "api/task_endpoints.h"
 #include "app/node.h"
 #include "app/node_identity.h"
+#include "api/token_signer.h"
+#include "cluster/admission.h"
+#include "cluster/diagnostics.h"
+#include "cluster/keyring.h"
+#include "cluster/node_runtime.h"
 #include "common/log.h"
 #include "devices/driver.h"
+#include "devices/event_key.h"
 #include "ingest/event_sink.h"
 #include "ingest/feedback_ingest.h"
 #include "ingest/spool.h"
@@ -20,7 +29,32 @@
 #include "services/tasks/task_kinds.h"
 #include "store/cluster_store.h"
 
+#ifndef ATRIUM_VERSION
+#define ATRIUM_VERSION "0.0.0"
+#endif
+
 namespace atrium::app {
+
+namespace {
+
+// Events about a system another node owns are stored here and wake the owner (NOTIFY
+// "events:<system_id>"), whose reactor reads them from the events table.
+class OwnerNotifier final : public ingest::EventObserver {
+ public:
+  explicit OwnerNotifier(cluster::NodeRuntime& runtime) : runtime_(runtime) {}
+  void onEventsStored(const std::vector<store::StoredEvent>& events) override {
+    std::set<std::string> others;
+    for (const auto& e : events) {
+      if (e.system_id && !runtime_.owns(*e.system_id)) others.insert(*e.system_id);
+    }
+    for (const auto& id : others) runtime_.notifyAll("events:" + id);
+  }
+
+ private:
+  cluster::NodeRuntime& runtime_;
+};
+
+}  // namespace
 
 // Everything a node runs, in start order (members are destroyed in reverse).
 struct ServerNode::Parts {
@@ -35,15 +69,20 @@ struct ServerNode::Parts {
   std::unique_ptr<ingest::TrapIngest> trap_ingest;
   std::unique_ptr<ingest::TrapReceiver> trap_receiver;
   std::unique_ptr<devices::DriverRegistry> drivers;
-  services::OwnEverything ownership;
+  std::unique_ptr<store::ClusterStore> cluster_store;
+  std::unique_ptr<cluster::NodeRuntime> runtime;  // what this node owns (all of it on SQLite)
+  std::unique_ptr<OwnerNotifier> owner_notifier;
+  std::unique_ptr<cluster::Keyring> keyring;  // the installation's validation keys
+  std::unique_ptr<api::TokenSigner> signer;
+  std::unique_ptr<cluster::Diagnostics> diagnostics;
   services::PollerOptions poller_options;
   std::unique_ptr<services::Poller> poller;
   std::unique_ptr<services::EventReactor> reactor;
-  std::unique_ptr<store::ClusterStore> cluster_store;
   services::TaskKinds task_kinds;  // what the scheduler runs and the API accepts
   std::unique_ptr<services::ClusterTaskQueue> task_queue;
   std::unique_ptr<services::Scheduler> scheduler;
   std::unique_ptr<api::ApiServer> api;
+  std::unique_ptr<cluster::DiagnosticsChecker> checker;  // the rule checks and their tickets
   std::uint16_t api_port = 0;
   std::uint16_t trap_port = 0;
   bool stopped = false;
@@ -52,6 +91,30 @@ struct ServerNode::Parts {
 };
 
 namespace {
+
+// "host:port", with an IPv6 host in brackets.
+std::string hostPort(const std::string& host, std::uint16_t port) {
+  return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port) : fmt::format("{}:{}", host, port);
+}
+
+// What tells nodes' file caches apart (same-file-paths rule): sha256 over the sorted relative
+// names and sizes of the files under the cache dir; a missing dir counts as empty.
+std::string cacheChecksum(const std::filesystem::path& dir) {
+  std::vector<std::string> lines;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code fec;
+    if (!it->is_regular_file(fec)) continue;
+    auto size = it->file_size(fec);
+    if (fec) continue;
+    lines.push_back(fmt::format("{} {}", std::filesystem::relative(it->path(), dir, fec).string(), size));
+  }
+  std::sort(lines.begin(), lines.end());
+  std::string text;
+  for (const auto& l : lines) text += l + "\n";
+  return devices::sha256Hex(text);
+}
 
 // A single node whose installation has no server addresses yet tells systems its own API
 // address, when that is a specific one; the administrator sets the real ones in the API.
@@ -119,6 +182,39 @@ Result<std::unique_ptr<ServerNode>> ServerNode::start(const config::Config& cfg,
     log::error("node.refused", {{"reason", inst.error().message}});
     return inst.error();
   }
+  auto node_id = nodeIdFor(cfg.node.data_dir);
+  if (!node_id) return node_id.error();
+  p->drivers = devices::builtinDrivers();
+
+  // ---- the cluster: registry row, bucket leases, standby (one node on SQLite owns everything)
+  p->cluster_store = std::make_unique<store::ClusterStore>(*p->db);
+  // What every node of the installation must share: identity source, validation key, and a
+  // database that can serve the configured role.
+  if (auto admitted = cluster::admitNode(*p->db, *p->cluster_store, cfg); !admitted) {
+    log::error("node.refused", {{"reason", admitted.error().message}});
+    return admitted.error();
+  }
+  p->keyring = std::make_unique<cluster::Keyring>(*p->cluster_store, clock);
+  if (auto loaded = p->keyring->reload(); !loaded) return loaded.error();
+  p->signer = std::make_unique<api::TokenSigner>(*p->keyring);
+  {
+    cluster::NodeRuntimeOptions ro;
+    ro.identity.id = *node_id;
+    ro.identity.name = cfg.node.name;
+    ro.identity.version = ATRIUM_VERSION;
+    ro.identity.role = cfg.cluster.role == config::Config::Cluster::Role::kStandby ? "standby" : "active";
+    ro.identity.file_path = cfg.files.cache_dir.string();
+    ro.identity.cache_checksum = cacheChecksum(cfg.files.cache_dir);
+    ro.identity.identity_fingerprint = cluster::IdentitySource::of(cfg).fingerprint();
+    const std::string key_file_fingerprint = cluster::keyFileFingerprint(cfg);
+    ro.identity.key_fingerprint =
+        key_file_fingerprint.empty() ? p->keyring->currentFingerprint() : key_file_fingerprint;
+    ro.identity.driver_families = p->drivers->families();
+    ro.heartbeat = cfg.cluster.heartbeat;
+    ro.failover_timeout = cfg.cluster.failover_timeout;
+    if (p->db->dialect() == store::Dialect::kPostgres) ro.database_url = cfg.database.url;
+    p->runtime = std::make_unique<cluster::NodeRuntime>(std::move(ro), *p->db, *p->cluster_store, clock);
+  }
 
   // ---- ingest: what systems send (HTTP feedback, SNMP traps), durable through the spool ------
   auto spool = ingest::Spool::open(cfg.node.data_dir / "spool");
@@ -130,20 +226,36 @@ Result<std::unique_ptr<ServerNode>> ServerNode::start(const config::Config& cfg,
   if (p->spool->pendingCount() > 0) log::info("ingest.spool_pending", {{"batches", p->spool->pendingCount()}});
   p->device_store = std::make_unique<store::DeviceStore>(*p->db, clock);
   p->event_sink = std::make_unique<ingest::EventSink>(*p->device_store, *p->spool);
-  p->feedback_ingest = std::make_unique<ingest::FeedbackIngest>(*p->device_store, *p->event_sink, clock, cfg.node.name);
+  p->owner_notifier = std::make_unique<OwnerNotifier>(*p->runtime);
+  // On PostgreSQL (a cluster) a retried post is recognised by every node: the window is shared.
+  p->feedback_ingest = std::make_unique<ingest::FeedbackIngest>(
+      *p->device_store, *p->event_sink, clock, cfg.node.name,
+      p->db->dialect() == store::Dialect::kPostgres ? p->cluster_store.get() : nullptr);
   p->trap_ingest = std::make_unique<ingest::TrapIngest>(*p->device_store, *p->event_sink, clock, cfg.node.name);
 
   // ---- polling, and reactions to boot and registration events ---------------------------------
-  p->drivers = devices::builtinDrivers();
   p->poller_options.interval = cfg.polling.interval;
   p->poller_options.workers = cfg.polling.workers;
   p->poller_options.timeout = cfg.polling.timeout;
   p->poller_options.http_port = cfg.polling.http_port;
   p->poller_options.snmp_port = cfg.polling.snmp_port;
-  p->poller = std::make_unique<services::Poller>(p->poller_options, *p->device_store, *p->drivers, p->ownership, clock);
-  p->reactor = std::make_unique<services::EventReactor>(*p->device_store, *p->drivers, p->ownership, *p->poller,
+  p->poller = std::make_unique<services::Poller>(p->poller_options, *p->device_store, *p->drivers, *p->runtime, clock);
+  p->reactor = std::make_unique<services::EventReactor>(*p->device_store, *p->drivers, *p->runtime, *p->poller,
                                                         p->poller_options);
   p->event_sink->addObserver(p->reactor.get());
+  if (p->db->dialect() == store::Dialect::kPostgres) {
+    // Several nodes may share the database: events another node stored reach this one's reactor.
+    p->event_sink->addObserver(p->owner_notifier.get());
+    p->reactor->followOtherNodes(cfg.node.name, cfg.cluster.heartbeat);
+  }
+  {
+    auto* poller = p->poller.get();
+    auto* reactor = p->reactor.get();
+    p->runtime->onOwnershipChanged([poller] { poller->ownershipChanged(); });
+    p->runtime->onNotification([reactor](const std::string& payload) {
+      if (payload.empty() || payload.rfind("events:", 0) == 0) reactor->tailSoon();
+    });
+  }
   p->reactor->start();
   p->event_sink->start();
 
@@ -175,10 +287,18 @@ Result<std::unique_ptr<ServerNode>> ServerNode::start(const config::Config& cfg,
   options.max_feedback_bytes = cfg.ingest.max_feedback_bytes;
   p->api = std::make_unique<api::ApiServer>(options, *p->store, *p->db, clock);
   p->api->attachIngest(*p->feedback_ingest, *p->event_sink);
+  p->api->attachCluster(*p->cluster_store, cfg.cluster.failover_timeout);
+  {
+    cluster::DiagnosticsOptions d;
+    d.installation_id = inst->id;
+    d.failover_timeout = cfg.cluster.failover_timeout;
+    d.db_latency_limit = cfg.cluster.db_latency_limit;
+    d.clock_skew_limit = cfg.cluster.clock_skew_limit;
+    d.families = p->drivers->families();
+    p->diagnostics = std::make_unique<cluster::Diagnostics>(std::move(d), *p->db, *p->store, *p->device_store,
+                                                            *p->cluster_store, clock);
+  }
   // ---- scheduled tasks: claimed from the shared queue while this node is active --------------
-  auto node_id = nodeIdFor(cfg.node.data_dir);
-  if (!node_id) return node_id.error();
-  p->cluster_store = std::make_unique<store::ClusterStore>(*p->db);
   p->task_kinds.add(services::tasks::waitTask());
   p->task_kinds.add(
       services::tasks::feedbackReregisterTask(*p->device_store, *p->drivers, p->poller_options));
@@ -195,23 +315,55 @@ Result<std::unique_ptr<ServerNode>> ServerNode::start(const config::Config& cfg,
     so.node_name = cfg.node.name;
     so.heartbeat = cfg.cluster.heartbeat;
     so.lease = cfg.cluster.failover_timeout;
+    auto* runtime = p->runtime.get();
     p->scheduler = std::make_unique<services::Scheduler>(so, *p->task_queue, p->task_kinds, clock,
-                                                         [] { return true; });
+                                                         [runtime] { return runtime->active(); });
     auto* scheduler = p->scheduler.get();
-    p->api->attachTasks(std::make_unique<api::TaskEndpoints>(*p->cluster_store, *p->store, p->task_kinds,
-                                                             [scheduler] { scheduler->wake(); }));
+    // A task created on any node, or a node leaving, wakes the schedulers at once.
+    runtime->onNotification([scheduler](const std::string& payload) {
+      if (payload.empty() || payload == "tasks" || payload == "nodes") scheduler->wake();
+    });
+    p->api->attachTasks(std::make_unique<api::TaskEndpoints>(
+        *p->cluster_store, *p->store, p->task_kinds, [scheduler, runtime] {
+          scheduler->wake();
+          runtime->notifyAll("tasks");
+        }));
+  }
+  p->api->attachSessions(*p->signer);
+  p->api->attachDiagnostics(*p->diagnostics);
+  {
+    auto* runtime = p->runtime.get();
+    p->api->setReadinessHook([runtime]() -> std::optional<api::NotReady> {
+      if (runtime->active()) return std::nullopt;
+      if (runtime->state() == "draining") return api::NotReady{"draining", "this node is draining (shutting down)"};
+      return api::NotReady{"standby", "this node is a hot standby: it serves no systems until it is promoted"};
+    });
   }
   auto port = p->api->start();
   if (!port) return Error::invalid(fmt::format("cannot listen on {}: {}", cfg.api.listen.text(), port.error().message));
   p->api_port = *port;
-  p->scheduler->start();
   defaultServerAddresses(*p->device_store, cfg, p->api_port);
+  {
+    const std::string host = cfg.cluster.advertise_host.empty() ? cfg.api.listen.host : cfg.cluster.advertise_host;
+    std::vector<std::string> device_addresses{"http://" + hostPort(host, p->api_port)};
+    if (p->trap_port != 0) device_addresses.push_back("snmp://" + hostPort(host, p->trap_port));
+    p->runtime->setAddresses(std::move(device_addresses), hostPort(cfg.api.listen.host, p->api_port));
+  }
+  if (auto s = p->runtime->start(); !s) {
+    log::error("node.refused", {{"reason", s.error().message}});
+    return s.error();
+  }
+  p->checker = std::make_unique<cluster::DiagnosticsChecker>(*p->diagnostics, *p->cluster_store, *p->device_store,
+                                                             *node_id, cfg.cluster.check_interval);
+  p->checker->start();
+  p->scheduler->start();
   if (cfg.polling.enabled) {
     p->poller->start();
   } else {
     log::info("poller.disabled", {{"node", cfg.node.name}});
   }
-  log::info("node.ready", {{"node", cfg.node.name}, {"installation_id", inst->id},
+  log::info("node.ready", {{"node", cfg.node.name}, {"node_id", *node_id}, {"role", p->runtime->role()},
+                           {"installation_id", inst->id},
                            {"api", fmt::format("{}:{}", cfg.api.listen.host, p->api_port)},
                            {"snmp_port", p->trap_port}, {"database", p->db->displayUrl()}});
   return std::unique_ptr<ServerNode>(new ServerNode(std::move(p)));
@@ -223,17 +375,29 @@ store::Store& ServerNode::store() { return *parts_->store; }
 store::DeviceStore& ServerNode::deviceStore() { return *parts_->device_store; }
 void ServerNode::pollSoon(const std::string& system_id) { parts_->poller->pollSoon(system_id); }
 
+void ServerNode::drain() {
+  auto& p = *parts_;
+  if (p.stopped) return;
+  // Hand the running tasks over and give the buckets up first so the other nodes take over at
+  // once, then stop.
+  p.scheduler->stop();
+  p.runtime->drain();
+  stop();
+}
+
 void ServerNode::stop() {
   auto& p = *parts_;
   if (p.stopped) return;
   p.stopped = true;
-  p.scheduler->stop();
   // Stop taking new work first, then finish what is in flight.
+  if (p.checker) p.checker->stop();
+  p.scheduler->stop();
   p.api->stop();
   if (p.trap_receiver) p.trap_receiver->stop();
   p.poller->stop();
   p.reactor->stop();
   p.event_sink->stop();
+  p.runtime->stop();
   log::info("node.stopped", {{"node", p.cfg.node.name}});
 }
 

@@ -33,6 +33,9 @@ class ServerNode {
   store::DeviceStore& deviceStore();
   // Polls a system at once (e.g. just added).
   void pollSoon(const std::string& system_id);
+  // SIGTERM: releases this node's bucket leases and tells the other nodes (they take over at
+  // once), then stops.
+  void drain();
   void stop();
 
  private:
