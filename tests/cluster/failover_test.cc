@@ -78,7 +78,7 @@ class FailoverTest : public ::testing::Test {
     ASSERT_TRUE(started.ok()) << started.error().message;
     cluster_ = std::move(*started);
     ClusterView v;
-    ASSERT_TRUE(cluster_->waitCoverage(names(*cluster_, {0, 1, 2}), 30s, &v))
+    ASSERT_TRUE(cluster_->waitSettled(names(*cluster_, {0, 1, 2}), 1s, 30s, &v))
         << v.summary() << v.coverageProblem(names(*cluster_, {0, 1, 2})) << cluster_->logs();
     ASSERT_TRUE(waitAllPolled(*cluster_, 60s)) << cluster_->logs();
   }

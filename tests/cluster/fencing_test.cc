@@ -44,7 +44,7 @@ TEST(FencingTest, AResumedOwnersStaleWritesDoNotLand) {
   const int paused = 0;
   const int other = 1;
   ClusterView v;
-  ASSERT_TRUE(c.waitCoverage({c.nodeName(paused), c.nodeName(other)}, 30s, &v)) << v.summary();
+  ASSERT_TRUE(c.waitSettled({c.nodeName(paused), c.nodeName(other)}, 1s, 30s, &v)) << v.summary();
   const std::string paused_id = c.nodeId(paused);
   const std::string other_id = c.nodeId(other);
   ASSERT_FALSE(paused_id.empty());

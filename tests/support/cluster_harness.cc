@@ -80,6 +80,14 @@ std::string ClusterView::coverageProblem(const std::set<std::string>& holders) c
       problem += fmt::format("{} ({}) holds {} buckets; ", n.name, n.state, n.buckets.size());
     }
   }
+  for (const auto& h : holders) {
+    const NodeInfo* n = byName(h);
+    if (n == nullptr) {
+      problem += fmt::format("{} is not in the registry; ", h);
+    } else if (n->buckets.empty() && static_cast<int>(holders.size()) <= bucket_count) {
+      problem += fmt::format("{} ({}) holds no bucket; ", h, n->state);
+    }
+  }
   int unowned = 0;
   for (int b = 0; b < bucket_count; ++b) {
     const auto& o = owners[static_cast<std::size_t>(b)];
@@ -330,6 +338,37 @@ bool Cluster::waitCoverage(const std::set<std::string>& holders, std::chrono::mi
         if (!v) return false;
         if (last != nullptr) *last = *v;
         return v->coverageProblem(holders).empty();
+      },
+      timeout, std::chrono::milliseconds(50));
+}
+
+bool Cluster::waitSettled(const std::set<std::string>& holders,
+                          std::chrono::milliseconds stable_for, std::chrono::milliseconds timeout,
+                          ClusterView* last, int via) {
+  std::map<std::string, std::vector<int>> seen;
+  auto since = std::chrono::steady_clock::now();
+  return waitFor(
+      [&] {
+        auto v = view(via);
+        if (!v) return false;
+        if (last != nullptr) *last = *v;
+        const auto now = std::chrono::steady_clock::now();
+        if (!v->coverageProblem(holders).empty()) {
+          seen.clear();
+          return false;
+        }
+        std::map<std::string, std::vector<int>> current;
+        for (const auto& n : v->nodes) {
+          auto b = n.buckets;
+          std::sort(b.begin(), b.end());
+          current[n.name] = std::move(b);
+        }
+        if (current != seen) {
+          seen = std::move(current);
+          since = now;
+          return false;
+        }
+        return now - since >= stable_for;
       },
       timeout, std::chrono::milliseconds(50));
 }

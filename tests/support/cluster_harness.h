@@ -64,7 +64,8 @@ struct ClusterView {
   const NodeInfo* byName(const std::string& name) const;
   const NodeInfo* byId(const std::string& id) const;
   // "" when the buckets 0..bucket_count-1 are held by exactly the nodes named in `holders`
-  // (every bucket by one of them, none by two nodes, none by any other node); else what is wrong.
+  // (every bucket by one of them, none by two nodes, none by any other node, each of them holding
+  // at least one); else what is wrong.
   std::string coverageProblem(const std::set<std::string>& holders) const;
   std::string summary() const;  // one line per node: name state role buckets
 };
@@ -135,6 +136,10 @@ class Cluster {
   // registry through `via` (-1: any running node); the last view read goes to `last`.
   bool waitCoverage(const std::set<std::string>& holders, std::chrono::milliseconds timeout,
                     ClusterView* last = nullptr, int via = -1);
+  // waitCoverage, and then the same buckets on the same nodes for `stable_for` (a join or a
+  // handover can pass through states that cover every bucket).
+  bool waitSettled(const std::set<std::string>& holders, std::chrono::milliseconds stable_for,
+                   std::chrono::milliseconds timeout, ClusterView* last = nullptr, int via = -1);
   // The node logs, each cut to its last `tail_lines` lines, for failure messages.
   std::string logs(std::size_t tail_lines = 150) const;
   // How many lines of node i's log contain `text`.
