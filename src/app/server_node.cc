@@ -70,9 +70,9 @@ struct ServerNode::Parts {
   std::unique_ptr<ingest::TrapReceiver> trap_receiver;
   std::unique_ptr<devices::DriverRegistry> drivers;
   std::unique_ptr<store::ClusterStore> cluster_store;
+  std::unique_ptr<cluster::Keyring> keyring;  // the installation's validation keys (outlives the runtime)
   std::unique_ptr<cluster::NodeRuntime> runtime;  // what this node owns (all of it on SQLite)
   std::unique_ptr<OwnerNotifier> owner_notifier;
-  std::unique_ptr<cluster::Keyring> keyring;  // the installation's validation keys
   std::unique_ptr<api::TokenSigner> signer;
   std::unique_ptr<cluster::Diagnostics> diagnostics;
   services::PollerOptions poller_options;
@@ -196,6 +196,7 @@ Result<std::unique_ptr<ServerNode>> ServerNode::start(const config::Config& cfg,
   }
   p->keyring = std::make_unique<cluster::Keyring>(*p->cluster_store, clock);
   if (auto loaded = p->keyring->reload(); !loaded) return loaded.error();
+  p->keyring->start();
   p->signer = std::make_unique<api::TokenSigner>(*p->keyring);
   {
     cluster::NodeRuntimeOptions ro;
@@ -206,9 +207,14 @@ Result<std::unique_ptr<ServerNode>> ServerNode::start(const config::Config& cfg,
     ro.identity.file_path = cfg.files.cache_dir.string();
     ro.identity.cache_checksum = cacheChecksum(cfg.files.cache_dir);
     ro.identity.identity_fingerprint = cluster::IdentitySource::of(cfg).fingerprint();
+    // The key this node holds: its key file's, else the installation's current key (which
+    // follows a rotation: the keyring reloads every few seconds).
     const std::string key_file_fingerprint = cluster::keyFileFingerprint(cfg);
-    ro.identity.key_fingerprint =
-        key_file_fingerprint.empty() ? p->keyring->currentFingerprint() : key_file_fingerprint;
+    ro.identity.key_fingerprint = key_file_fingerprint;
+    if (key_file_fingerprint.empty()) {
+      auto* keyring = p->keyring.get();
+      ro.key_fingerprint = [keyring] { return keyring->currentFingerprint(); };
+    }
     ro.identity.driver_families = p->drivers->families();
     ro.heartbeat = cfg.cluster.heartbeat;
     ro.failover_timeout = cfg.cluster.failover_timeout;

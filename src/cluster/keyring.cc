@@ -94,6 +94,29 @@ Result<std::string> readKeyFile(const std::filesystem::path& path) {
 Keyring::Keyring(store::ClusterStore& store, const Clock& clock, KeyringOptions options)
     : store_(store), clock_(clock), options_(options) {}
 
+Keyring::~Keyring() { stop(); }
+
+void Keyring::start() {
+  std::lock_guard lock(mu_);
+  if (refresher_.joinable()) return;
+  stopping_ = false;
+  refresher_ = std::thread([this] {
+    std::unique_lock held(mu_);
+    while (!cv_.wait_for(held, options_.refresh, [this] { return stopping_; })) {
+      (void)refreshIfStaleLocked();
+    }
+  });
+}
+
+void Keyring::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (refresher_.joinable()) refresher_.join();
+}
+
 Status Keyring::reload() {
   std::lock_guard lock(mu_);
   return reloadLocked();
@@ -109,6 +132,12 @@ Status Keyring::reloadLocked() {
   db_now_at_load_ = *now;
   loaded_at_ = clock_.monotonic();
   loaded_ = true;
+  {
+    std::lock_guard lock(fingerprint_mu_);
+    fingerprint_ = keys_.empty() || !isCurrent(keys_.front())
+                       ? std::string()
+                       : keyFingerprint(keys_.front().secret_hex);
+  }
   if (!keys_.empty() && keys_.front().id != before && !before.empty()) {
     log::info("keys.reloaded", {{"current_key", keys_.front().id},
                                 {"fingerprint", keyFingerprint(keys_.front().secret_hex)}});
@@ -176,9 +205,8 @@ Result<std::int64_t> Keyring::databaseNow() {
 }
 
 std::string Keyring::currentFingerprint() const {
-  std::lock_guard lock(mu_);
-  if (keys_.empty() || !isCurrent(keys_.front())) return {};
-  return keyFingerprint(keys_.front().secret_hex);
+  std::lock_guard lock(fingerprint_mu_);
+  return fingerprint_;
 }
 
 }  // namespace atrium::cluster

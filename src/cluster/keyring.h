@@ -8,12 +8,14 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "common/clock.h"
@@ -44,8 +46,14 @@ struct KeyringOptions {
 class Keyring {
  public:
   Keyring(store::ClusterStore& store, const Clock& clock, KeyringOptions options = {});
+  ~Keyring();
   Keyring(const Keyring&) = delete;
   Keyring& operator=(const Keyring&) = delete;
+
+  // Reloads every refresh interval on a thread of its own, so currentFingerprint() (what the
+  // node registry reports) follows a rotation even while no token is signed or verified.
+  void start();
+  void stop();
 
   // Loads the keys now.
   Status reload();
@@ -57,7 +65,8 @@ class Keyring {
   Result<std::optional<store::ValidationKey>> find(const std::string& id);
   // The database clock now, estimated from the last reload (ms since the epoch).
   Result<std::int64_t> databaseNow();
-  // The fingerprint of the current key at the last load ("" before one).
+  // The fingerprint of the current key at the last load ("" before one). Never waits for the
+  // database.
   std::string currentFingerprint() const;
 
  private:
@@ -74,6 +83,11 @@ class Keyring {
   std::int64_t db_now_at_load_ = 0;
   std::chrono::steady_clock::time_point loaded_at_{};
   std::chrono::steady_clock::time_point last_miss_reload_{};
+  mutable std::mutex fingerprint_mu_;  // apart from mu_, which is held during reloads
+  std::string fingerprint_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread refresher_;
 };
 
 }  // namespace atrium::cluster

@@ -93,6 +93,7 @@ struct NodeRuntime::Impl {
 
   store::NodeHeartbeat heartbeatLocked() const {
     store::NodeHeartbeat hb = opts.identity;
+    if (opts.key_fingerprint) hb.key_fingerprint = opts.key_fingerprint();
     hb.role = role;
     hb.state = state;
     hb.rtt_ms = stats.last_ms;

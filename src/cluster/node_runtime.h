@@ -31,6 +31,10 @@ struct NodeRuntimeOptions {
   // The database URL, for the LISTEN connection (PostgreSQL only); "" listens to nothing (then
   // nodes learn of changes at their next heartbeat).
   std::string database_url;
+  // The fingerprint of the validation key the node signs with, read at every heartbeat (it
+  // changes when the installation's key is rotated); unset: identity.key_fingerprint. Called
+  // under the runtime's lock: keep it cheap (no database).
+  std::function<std::string()> key_fingerprint;
 };
 
 struct RttStats {

@@ -51,6 +51,17 @@ std::pair<unsigned, std::string> getWith(const AtriumNode& node, const std::stri
   return {r->status, r->body};
 }
 
+// The same-validation-key check as the node evaluates it now.
+nlohmann::json keyCheck(const AtriumNode& node) {
+  auto r = node.http("GET", "/api/v1/cluster/diagnostics");
+  if (!r.ok() || r->status != 200) return nullptr;
+  const auto report = AtriumNode::json(*r);
+  for (const auto& c : report["checks"]) {
+    if (c["id"] == "same-validation-key") return c;
+  }
+  return nullptr;
+}
+
 TEST(SessionsTest, TokenFromOneNodeIsAcceptedByTheOtherAndNamesTheActor) {
   TwoNodes nodes;
   nodes.start();
@@ -113,6 +124,16 @@ TEST(SessionsTest, RotationWithoutGraceRefusesTheOldTokenEverywhere) {
   EXPECT_EQ(getWith(nodes.a, from_b).first, 200u) << getWith(nodes.a, from_b).second;
   EXPECT_EQ(getWith(nodes.b, from_a).first, 200u) << getWith(nodes.b, from_a).second;
   EXPECT_EQ(getWith(nodes.b, from_b).first, 200u);
+
+  // Both nodes report the new key in the registry: the same-validation-key check passes.
+  bool same_key = waitFor(
+      [&] {
+        auto c = keyCheck(nodes.a);
+        return c.is_object() && c["status"] == "pass" && c["details"]["nodes"].size() == 2 &&
+               c["details"]["current_key"] == from_a.substr(3, from_a.find('.', 3) - 3);
+      },
+      std::chrono::seconds(20));
+  EXPECT_TRUE(same_key) << keyCheck(nodes.a).dump(2);
 }
 
 TEST(SessionsTest, RotationWithGraceKeepsTheOldTokenValid) {
