@@ -234,9 +234,11 @@ void Poller::dispatchDue(std::chrono::steady_clock::time_point now) {
     if (!ownership_.owns(id)) continue;  // the lease lapsed: the next refresh drops it
     e.in_flight = true;
     ++stats_.in_flight;
-    boost::asio::post(*pool_, [this, system = e.system, registered = e.feedback_registered] {
-      pollOne(system, registered);
-    });
+    // The poll's result is written under the lease held when it started: if the node pauses, loses
+    // the bucket and takes it back (a new token) while this poll is in flight, the database
+    // refuses the stale result instead of letting it overwrite the newer owner's poll.
+    boost::asio::post(*pool_, [this, system = e.system, registered = e.feedback_registered,
+                               fence = ownership_.fenceFor(id)] { pollOne(system, registered, fence); });
   }
 }
 
@@ -251,7 +253,8 @@ devices::DriverTarget Poller::targetFor(const store::ManagedSystem& s) const {
   return t;
 }
 
-void Poller::pollOne(const store::ManagedSystem& s, bool feedback_registered) {
+void Poller::pollOne(const store::ManagedSystem& s, bool feedback_registered,
+                     const std::optional<store::Fence>& fence) {
   const std::string& id = s.system.id;
   devices::Driver* driver = drivers_.find(s.system.family);
   if (driver == nullptr) {
@@ -270,7 +273,7 @@ void Poller::pollOne(const store::ManagedSystem& s, bool feedback_registered) {
     o.reachable = err.code != ErrorCode::kUnavailable && err.code != ErrorCode::kTimeout;
     o.status = err.code == ErrorCode::kUnauthorized ? "auth-failed" : o.reachable ? "error" : "unreachable";
     o.error = err.message;
-    if (!record(o)) {
+    if (!record(o, fence)) {
       finished(id, false, feedback_registered);
       return;
     }
@@ -289,7 +292,7 @@ void Poller::pollOne(const store::ManagedSystem& s, bool feedback_registered) {
     return;
   }
   auto observation = observationOf(id, at, *status);
-  if (!record(observation)) {
+  if (!record(observation, fence)) {
     finished(id, false, feedback_registered);
     return;
   }
@@ -303,13 +306,12 @@ void Poller::pollOne(const store::ManagedSystem& s, bool feedback_registered) {
   finished(id, true, feedback_registered);
 }
 
-bool Poller::record(store::PollObservation& o) {
+bool Poller::record(store::PollObservation& o, const std::optional<store::Fence>& fence) {
   const std::string& id = o.system_id;
   if (!ownership_.owns(id)) {
     log::debug("poller.result_dropped", {{"system_id", id}, {"reason", "no longer owned"}});
     return false;
   }
-  auto fence = ownership_.fenceFor(id);
   if (fence) o.node_id = fence->holder;
   auto recorded = store_.recordPoll(o, fence);
   if (recorded) {

@@ -90,11 +90,13 @@ class Poller {
   void run();
   void refresh();
   void dispatchDue(std::chrono::steady_clock::time_point now);
-  void pollOne(const store::ManagedSystem& system, bool feedback_registered);
+  // `fence`: the lease held when the poll was dispatched; its result is written under it.
+  void pollOne(const store::ManagedSystem& system, bool feedback_registered,
+               const std::optional<store::Fence>& fence);
   void finished(const std::string& id, bool ok, bool feedback_registered);
   // Writes a poll's observation under this node's lease on the system; false when the result
   // must be dropped (the system is no longer owned, or the fenced write found the lease lost).
-  bool record(store::PollObservation& o);
+  bool record(store::PollObservation& o, const std::optional<store::Fence>& fence);
   std::chrono::milliseconds nextDelay(int failures);
   devices::DriverTarget targetFor(const store::ManagedSystem& system) const;
   void checkSoftwareVersion(const std::string& system_id, const devices::SystemIdentity& identity);
