@@ -14,6 +14,7 @@
 #include "cluster/diagnostics.h"
 #include "cluster/keyring.h"
 #include "cluster/node_runtime.h"
+#include "common/file_lock.h"
 #include "common/log.h"
 #include "devices/driver.h"
 #include "devices/event_key.h"
@@ -60,6 +61,7 @@ class OwnerNotifier final : public ingest::EventObserver {
 struct ServerNode::Parts {
   const config::Config cfg;
   const Clock& clock;
+  std::unique_ptr<FileLock> data_dir_lock;  // held until the node is destroyed
   std::unique_ptr<store::Database> db;
   std::unique_ptr<store::Store> store;
   std::unique_ptr<store::DeviceStore> device_store;
@@ -182,6 +184,20 @@ Result<std::unique_ptr<ServerNode>> ServerNode::start(const config::Config& cfg,
     log::error("node.refused", {{"reason", inst.error().message}});
     return inst.error();
   }
+  // One process per data dir: the node id, the spool and the file cache in it are this node's.
+  // Two processes sharing it would heartbeat as one node and hold each other's leases.
+  auto dir_lock = FileLock::acquire(cfg.node.data_dir / "node.lock");
+  if (!dir_lock) {
+    const std::string why =
+        dir_lock.error().code == ErrorCode::kConflict
+            ? fmt::format("the data directory {} is in use by another Atrium process (lock {} held); every node "
+                          "needs its own node.data_dir",
+                          cfg.node.data_dir.string(), (cfg.node.data_dir / "node.lock").string())
+            : dir_lock.error().message;
+    log::error("node.refused", {{"reason", why}});
+    return Error{dir_lock.error().code, why, "node.data_dir"};
+  }
+  p->data_dir_lock = std::move(*dir_lock);
   auto node_id = nodeIdFor(cfg.node.data_dir);
   if (!node_id) return node_id.error();
   p->drivers = devices::builtinDrivers();

@@ -131,3 +131,28 @@ TEST(AdmissionTest, StandbyOnSqliteIsRefused) {
 
 }  // namespace
 }  // namespace atrium::testing
+
+namespace atrium::testing {
+namespace {
+
+// Two processes on one data dir would share a node id, heartbeat as one node and hold each
+// other's bucket leases: the second is refused, and the first keeps running.
+TEST(AdmissionTest, SecondProcessOnOneDataDirIsRefused) {
+  TempDir tmp;
+  const std::string url = freshDatabaseUrl(kPostgres, tmp.path());
+  AtriumNode first(tmp.path() / "n", {.database_url = url, .name = "n", .extra_config = kClusterSection});
+  ASSERT_EQ(first.init().exit_code, 0);
+  ASSERT_TRUE(first.start().ok()) << first.log();
+  // The same directory (so the same data dir), with its own ports in a rewritten config file.
+  AtriumNode second(tmp.path() / "n", {.database_url = url, .name = "n", .extra_config = kClusterSection});
+  auto started = second.start(std::chrono::seconds(20));
+  ASSERT_FALSE(started.ok());
+  const auto& msg = started.error().message;
+  EXPECT_NE(msg.find("exited with code 2"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("is in use by another Atrium process"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("node.lock"), std::string::npos) << msg;
+  EXPECT_EQ(first.http("GET", "/readyz")->status, 200u) << first.log();
+}
+
+}  // namespace
+}  // namespace atrium::testing

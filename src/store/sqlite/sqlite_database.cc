@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -12,6 +11,7 @@
 #include <filesystem>
 #include <string_view>
 
+#include "common/file_lock.h"
 #include "store/driver_util.h"
 
 namespace atrium::store {
@@ -25,21 +25,6 @@ struct StmtFinalizer {
 };
 using SqlitePtr = std::unique_ptr<sqlite3, SqliteCloser>;
 using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
-
-// A file descriptor closed on destruction (closing it also releases its flock).
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Maps a failed SQLite call to the driver's error policy.
 Error sqliteError(sqlite3* db, int rc) {
@@ -196,7 +181,7 @@ class SqliteConnection final : public Connection {
 
 class SqliteDatabase final : public Database {
  public:
-  SqliteDatabase(std::string path, std::string lock_path, std::unique_ptr<UniqueFd> lock,
+  SqliteDatabase(std::string path, std::string lock_path, std::unique_ptr<FileLock> lock,
                  DatabaseOptions options)
       : Database(Dialect::kSqlite, "sqlite:" + path, withPoolOfOne(std::move(options))),
         path_(std::move(path)),
@@ -243,7 +228,7 @@ class SqliteDatabase final : public Database {
 
   std::string path_;
   std::string lock_path_;
-  std::unique_ptr<UniqueFd> lock_;
+  std::unique_ptr<FileLock> lock_;
   std::chrono::milliseconds busy_timeout_;
 };
 
@@ -278,30 +263,16 @@ Result<std::unique_ptr<Database>> openSqliteDatabase(const std::string& url,
     return Error::invalid(fmt::format("the SQLite database path {} is a directory", path.string()));
   }
   std::string lock_path = path.string() + ".lock";
-  auto lock =
-      std::make_unique<UniqueFd>(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-  if (lock->get() < 0) {
-    return Error::invalid(
-        fmt::format("cannot create the lock file {}: {}", lock_path, std::strerror(errno)));
-  }
-  if (::flock(lock->get(), LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) {
-      return Error::conflict(
-          fmt::format("the SQLite database {} is in use by another Atrium process (lock {} held); "
-                      "SQLite serves "
-                      "one server only — running several servers needs PostgreSQL",
-                      path.string(), lock_path));
-    }
-    return Error::internal(fmt::format("cannot lock {}: {}", lock_path, std::strerror(errno)));
-  }
-  // Record who holds the lock, for an administrator looking at the file.
-  std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(lock->get(), 0) == 0) {
-    ssize_t n = ::pwrite(lock->get(), pid.data(), pid.size(), 0);
-    (void)n;
+  auto lock = FileLock::acquire(lock_path);
+  if (!lock) {
+    if (lock.error().code != ErrorCode::kConflict) return lock.error();
+    return Error::conflict(
+        fmt::format("the SQLite database {} is in use by another Atrium process (lock {} held); SQLite serves "
+                    "one server only — running several servers needs PostgreSQL",
+                    path.string(), lock_path));
   }
   return std::unique_ptr<Database>(
-      new SqliteDatabase(path.string(), std::move(lock_path), std::move(lock), std::move(options)));
+      new SqliteDatabase(path.string(), std::move(lock_path), std::move(*lock), std::move(options)));
 }
 
 }  // namespace atrium::store
