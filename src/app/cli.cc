@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <iostream>
 #include <map>
 
@@ -257,6 +258,18 @@ int runCli(int argc, char** argv) {
     cmd->add_option("--config,-c", target.config_path, "Configuration file whose api.listen names the server");
     cmd->add_option("--server,-s", target.server, "Server address host:port (default: from --config, else 127.0.0.1:8080)");
   };
+  // Runs `body` against a client of the target server when `cmd` is chosen; a failure to reach the
+  // server or one that `body` returns is printed and sets the exit status (see fail()).
+  auto on_client = [&](CLI::App* cmd, std::function<Status(ApiClient&)> body) {
+    cmd->callback([&, run = std::move(body)] {
+      auto client = makeClient(target);
+      if (!client) {
+        exit_code = fail(client.error());
+        return;
+      }
+      if (auto done = run(*client); !done) exit_code = fail(done.error());
+    });
+  };
   bool as_json = false;
 
   auto* systems = app.add_subcommand("systems", "Manage the systems inventory through a running server's API");
@@ -275,29 +288,27 @@ int runCli(int argc, char** argv) {
   sys_list->add_option("--limit", limit, "Page size (1-1000)")->capture_default_str();
   sys_list->add_option("--offset", offset, "Rows to skip")->capture_default_str();
   sys_list->add_flag("--json", as_json, "Print the API's JSON");
-  sys_list->callback([&] {
-    auto client = makeClient(target);
-    if (!client) {
-      exit_code = fail(client.error());
-      return;
-    }
+  on_client(sys_list, [&](ApiClient& client) -> Status {
     std::string query = fmt::format("sort={}&limit={}&offset={}", ApiClient::escape(sort), limit, offset);
     if (!filter_family.empty()) query += "&family=" + ApiClient::escape(filter_family);
     if (!filter_folder.empty()) query += "&folder_id=" + ApiClient::escape(filter_folder);
     if (!filter_status.empty()) query += "&status=" + ApiClient::escape(filter_status);
     if (!filter_q.empty()) query += "&q=" + ApiClient::escape(filter_q);
-    auto page = client->call("GET", "/api/v1/systems?" + query);
-    if (!page) {
-      exit_code = fail(page.error());
-      return;
-    }
+    ATRIUM_ASSIGN_OR_RETURN(auto page, client.call("GET", "/api/v1/systems?" + query));
     if (as_json) {
-      std::puts(page->dump(2).c_str());
-      return;
+      std::puts(page.dump(2).c_str());
+      return okStatus();
     }
-    printTable((*page)["items"], {{"ID", "id"}, {"NAME", "name"}, {"FAMILY", "family"}, {"MODEL", "model"},
-                                  {"ADDRESSES", "addresses"}, {"STATUS", "status"}, {"FOLDER", "folder_id"}});
-    std::printf("%zu of %lld systems\n", (*page)["items"].size(), static_cast<long long>((*page)["total"].get<std::int64_t>()));
+    printTable(page["items"], {{"ID", "id"},
+                               {"NAME", "name"},
+                               {"FAMILY", "family"},
+                               {"MODEL", "model"},
+                               {"ADDRESSES", "addresses"},
+                               {"STATUS", "status"},
+                               {"FOLDER", "folder_id"}});
+    std::printf("%zu of %lld systems\n", page["items"].size(),
+                static_cast<long long>(page["total"].get<std::int64_t>()));
+    return okStatus();
   });
 
   auto* sys_add = systems->add_subcommand("add", "Add a system");
@@ -315,59 +326,36 @@ int runCli(int argc, char** argv) {
   sys_add->add_option("--username", s_user, "Management user name");
   sys_add->add_option("--password", s_password, "Management password (or set ATRIUM_SYSTEM_PASSWORD)")->envname("ATRIUM_SYSTEM_PASSWORD");
   sys_add->add_flag("--json", as_json, "Print the API's JSON");
-  sys_add->callback([&] {
-    auto client = makeClient(target);
-    if (!client) {
-      exit_code = fail(client.error());
-      return;
-    }
+  on_client(sys_add, [&](ApiClient& client) -> Status {
     nlohmann::json body = {{"name", s_name}, {"family", s_family}, {"addresses", s_addresses}};
     if (!s_model.empty()) body["model"] = s_model;
     if (!s_folder.empty()) {
-      auto folder_id = resolveId(*client, "folders", s_folder);
-      if (!folder_id) {
-        exit_code = fail(folder_id.error());
-        return;
-      }
-      body["folder_id"] = *folder_id;
+      ATRIUM_ASSIGN_OR_RETURN(body["folder_id"], resolveId(client, "folders", s_folder));
     }
     if (!s_connectivity.empty()) body["connectivity"] = s_connectivity;
     if (!s_serial.empty()) body["serial_number"] = s_serial;
     if (!s_version.empty()) body["software_version"] = s_version;
-    if (!s_user.empty() || !s_password.empty()) body["credentials"] = {{"username", s_user}, {"password", s_password}};
-    auto created = client->call("POST", "/api/v1/systems", body.dump());
-    if (!created) {
-      exit_code = fail(created.error());
-      return;
-    }
+    if (!s_user.empty() || !s_password.empty())
+      body["credentials"] = {{"username", s_user}, {"password", s_password}};
+    ATRIUM_ASSIGN_OR_RETURN(auto created, client.call("POST", "/api/v1/systems", body.dump()));
     if (as_json) {
-      std::puts(created->dump(2).c_str());
+      std::puts(created.dump(2).c_str());
     } else {
-      std::printf("added system %s (%s)\n", (*created)["id"].get<std::string>().c_str(), s_name.c_str());
+      std::printf("added system %s (%s)\n", created["id"].get<std::string>().c_str(),
+                  s_name.c_str());
     }
+    return okStatus();
   });
 
   auto* sys_remove = systems->add_subcommand("remove", "Remove a system");
   add_target(sys_remove);
   std::string remove_what;
   sys_remove->add_option("system", remove_what, "The system's id or exact name")->required();
-  sys_remove->callback([&] {
-    auto client = makeClient(target);
-    if (!client) {
-      exit_code = fail(client.error());
-      return;
-    }
-    auto id = resolveId(*client, "systems", remove_what);
-    if (!id) {
-      exit_code = fail(id.error());
-      return;
-    }
-    auto removed = client->call("DELETE", "/api/v1/systems/" + ApiClient::escape(*id));
-    if (!removed) {
-      exit_code = fail(removed.error());
-      return;
-    }
-    std::printf("removed system %s\n", id->c_str());
+  on_client(sys_remove, [&](ApiClient& client) -> Status {
+    ATRIUM_ASSIGN_OR_RETURN(auto id, resolveId(client, "systems", remove_what));
+    ATRIUM_TRY(client.call("DELETE", "/api/v1/systems/" + ApiClient::escape(id)));
+    std::printf("removed system %s\n", id.c_str());
+    return okStatus();
   });
 
   auto* sys_move = systems->add_subcommand("move", "Move a system to a folder");
@@ -375,32 +363,16 @@ int runCli(int argc, char** argv) {
   std::string move_system, move_folder;
   sys_move->add_option("system", move_system, "The system's id or exact name")->required();
   sys_move->add_option("--folder", move_folder, "Folder id or name; omit to take it out of any folder");
-  sys_move->callback([&] {
-    auto client = makeClient(target);
-    if (!client) {
-      exit_code = fail(client.error());
-      return;
-    }
-    auto id = resolveId(*client, "systems", move_system);
-    if (!id) {
-      exit_code = fail(id.error());
-      return;
-    }
+  on_client(sys_move, [&](ApiClient& client) -> Status {
+    ATRIUM_ASSIGN_OR_RETURN(auto id, resolveId(client, "systems", move_system));
     nlohmann::json body = {{"folder_id", nullptr}};
     if (!move_folder.empty()) {
-      auto folder_id = resolveId(*client, "folders", move_folder);
-      if (!folder_id) {
-        exit_code = fail(folder_id.error());
-        return;
-      }
-      body["folder_id"] = *folder_id;
+      ATRIUM_ASSIGN_OR_RETURN(body["folder_id"], resolveId(client, "folders", move_folder));
     }
-    auto moved = client->call("POST", fmt::format("/api/v1/systems/{}/move", ApiClient::escape(*id)), body.dump());
-    if (!moved) {
-      exit_code = fail(moved.error());
-      return;
-    }
-    std::printf("moved system %s\n", id->c_str());
+    ATRIUM_TRY(client.call("POST", fmt::format("/api/v1/systems/{}/move", ApiClient::escape(id)),
+                           body.dump()));
+    std::printf("moved system %s\n", id.c_str());
+    return okStatus();
   });
 
   auto* folders = app.add_subcommand("folders", "Manage the folder tree through a running server's API");
@@ -408,71 +380,39 @@ int runCli(int argc, char** argv) {
   auto* f_list = folders->add_subcommand("list", "List folders");
   add_target(f_list);
   f_list->add_flag("--json", as_json, "Print the API's JSON");
-  f_list->callback([&] {
-    auto client = makeClient(target);
-    if (!client) {
-      exit_code = fail(client.error());
-      return;
-    }
-    auto list = client->call("GET", "/api/v1/folders");
-    if (!list) {
-      exit_code = fail(list.error());
-      return;
-    }
+  on_client(f_list, [&](ApiClient& client) -> Status {
+    ATRIUM_ASSIGN_OR_RETURN(auto list, client.call("GET", "/api/v1/folders"));
     if (as_json) {
-      std::puts(list->dump(2).c_str());
-      return;
+      std::puts(list.dump(2).c_str());
+      return okStatus();
     }
-    printTable(list->is_array() ? *list : (*list)["items"], {{"ID", "id"}, {"NAME", "name"}, {"PARENT", "parent_id"}});
+    printTable(list.is_array() ? list : list["items"],
+               {{"ID", "id"}, {"NAME", "name"}, {"PARENT", "parent_id"}});
+    return okStatus();
   });
   auto* f_add = folders->add_subcommand("add", "Add a folder");
   add_target(f_add);
   std::string f_name, f_parent;
   f_add->add_option("--name", f_name, "Name")->required();
   f_add->add_option("--parent", f_parent, "Parent folder (id or name); omit for the top level");
-  f_add->callback([&] {
-    auto client = makeClient(target);
-    if (!client) {
-      exit_code = fail(client.error());
-      return;
-    }
+  on_client(f_add, [&](ApiClient& client) -> Status {
     nlohmann::json body = {{"name", f_name}};
     if (!f_parent.empty()) {
-      auto parent = resolveId(*client, "folders", f_parent);
-      if (!parent) {
-        exit_code = fail(parent.error());
-        return;
-      }
-      body["parent_id"] = *parent;
+      ATRIUM_ASSIGN_OR_RETURN(body["parent_id"], resolveId(client, "folders", f_parent));
     }
-    auto created = client->call("POST", "/api/v1/folders", body.dump());
-    if (!created) {
-      exit_code = fail(created.error());
-      return;
-    }
-    std::printf("added folder %s (%s)\n", (*created)["id"].get<std::string>().c_str(), f_name.c_str());
+    ATRIUM_ASSIGN_OR_RETURN(auto created, client.call("POST", "/api/v1/folders", body.dump()));
+    std::printf("added folder %s (%s)\n", created["id"].get<std::string>().c_str(), f_name.c_str());
+    return okStatus();
   });
   auto* f_remove = folders->add_subcommand("remove", "Remove an empty folder");
   add_target(f_remove);
   std::string f_what;
   f_remove->add_option("folder", f_what, "The folder's id or exact name")->required();
-  f_remove->callback([&] {
-    auto client = makeClient(target);
-    if (!client) {
-      exit_code = fail(client.error());
-      return;
-    }
-    auto id = resolveId(*client, "folders", f_what);
-    if (!id) {
-      exit_code = fail(id.error());
-      return;
-    }
-    auto removed = client->call("DELETE", "/api/v1/folders/" + ApiClient::escape(*id));
-    if (!removed) {
-      exit_code = fail(removed.error());
-      return;
-    }
-    std::printf("removed folder %s\n", id->c_str());
+  on_client(f_remove, [&](ApiClient& client) -> Status {
+    ATRIUM_ASSIGN_OR_RETURN(auto id, resolveId(client, "folders", f_what));
+    ATRIUM_TRY(client.call("DELETE", "/api/v1/folders/" + ApiClient::escape(id)));
+    std::printf("removed folder %s\n", id.c_str());
+    return okStatus();
   });
 
   // --- cluster: clients of a running server's API
@@ -481,23 +421,15 @@ int runCli(int argc, char** argv) {
   auto* check = cluster->add_subcommand("check", "Evaluate every redundancy rule now; exit status 1 when one fails");
   add_target(check);
   check->add_flag("--json", as_json, "Print the API's JSON");
-  check->callback([&] {
-    auto client = makeClient(target);
-    if (!client) {
-      exit_code = fail(client.error());
-      return;
-    }
-    auto report = client->call("GET", "/api/v1/cluster/diagnostics");
-    if (!report) {
-      exit_code = fail(report.error());
-      return;
-    }
+  on_client(check, [&](ApiClient& client) -> Status {
+    ATRIUM_ASSIGN_OR_RETURN(auto report, client.call("GET", "/api/v1/cluster/diagnostics"));
     if (as_json) {
-      std::puts(report->dump(2).c_str());
-      exit_code = report->value("ok", false) ? kExitOk : kExitFailure;
-      return;
+      std::puts(report.dump(2).c_str());
+      exit_code = report.value("ok", false) ? kExitOk : kExitFailure;
+      return okStatus();
     }
-    exit_code = printClusterCheck(*report);
+    exit_code = printClusterCheck(report);
+    return okStatus();
   });
 
   // --- cluster status, node promote|demote: clients of a running server's API
@@ -505,29 +437,21 @@ int runCli(int argc, char** argv) {
   auto* cluster_status = cluster_cmd->add_subcommand("status", "List the installation's nodes (GET /api/v1/cluster/nodes)");
   add_target(cluster_status);
   cluster_status->add_flag("--json", as_json, "Print the API's JSON");
-  cluster_status->callback([&] {
-    auto client = makeClient(target);
-    if (!client) {
-      exit_code = fail(client.error());
-      return;
-    }
-    auto listed = client->call("GET", "/api/v1/cluster/nodes");
-    if (!listed) {
-      exit_code = fail(listed.error());
-      return;
-    }
+  on_client(cluster_status, [&](ApiClient& client) -> Status {
+    ATRIUM_ASSIGN_OR_RETURN(auto listed, client.call("GET", "/api/v1/cluster/nodes"));
     if (as_json) {
-      std::puts(listed->dump(2).c_str());
-      return;
+      std::puts(listed.dump(2).c_str());
+      return okStatus();
     }
     nlohmann::json rows = nlohmann::json::array();
     std::size_t alive = 0;
-    for (const auto& n : (*listed)["nodes"]) {
+    for (const auto& n : listed["nodes"]) {
       const bool is_alive = n.value("alive", false);
       if (is_alive) ++alive;
       const std::int64_t age_ms = n.value("age_ms", std::int64_t{0});
       std::string role = n.value("role", "");
-      if (n.contains("requested_role") && n["requested_role"].is_string()) role += " -> " + n["requested_role"].get<std::string>();
+      if (n.contains("requested_role") && n["requested_role"].is_string())
+        role += " -> " + n["requested_role"].get<std::string>();
       rows.push_back({{"name", n.value("name", "")},
                       {"role", role},
                       {"state", n.value("state", "")},
@@ -542,8 +466,10 @@ int runCli(int argc, char** argv) {
     printTable(rows, {{"NAME", "name"}, {"ROLE", "role"}, {"STATE", "state"}, {"ALIVE", "alive"}, {"AGE", "age"},
                       {"BUCKETS", "buckets"}, {"RTT P50/P99", "rtt"}, {"CLOCK OFFSET", "offset"},
                       {"DEVICE ADDRESSES", "addresses"}, {"API", "api"}});
-    std::printf("%zu of %zu nodes alive; %d buckets; failover timeout %lld ms\n", alive, (*listed)["nodes"].size(),
-                listed->value("bucket_count", 0), static_cast<long long>(listed->value("failover_timeout_ms", std::int64_t{0})));
+    std::printf("%zu of %zu nodes alive; %d buckets; failover timeout %lld ms\n", alive,
+                listed["nodes"].size(), listed.value("bucket_count", 0),
+                static_cast<long long>(listed.value("failover_timeout_ms", std::int64_t{0})));
+    return okStatus();
   });
 
   auto* node_cmd = app.add_subcommand("node", "Change a node's role (hot standby) through a running server's API");
@@ -556,20 +482,14 @@ int runCli(int argc, char** argv) {
                       : "Make an active node a standby (it gives its buckets up at its next heartbeat)");
     add_target(cmd);
     cmd->add_option("node", node_what, "The node's id or name")->required();
-    cmd->callback([&, verb, promote] {
-      auto client = makeClient(target);
-      if (!client) {
-        exit_code = fail(client.error());
-        return;
-      }
-      auto done = client->call("POST", fmt::format("/api/v1/cluster/nodes/{}/{}", ApiClient::escape(node_what), verb));
-      if (!done) {
-        exit_code = fail(done.error());
-        return;
-      }
-      const auto& n = (*done)["node"];
+    on_client(cmd, [&, verb, promote](ApiClient& client) -> Status {
+      ATRIUM_ASSIGN_OR_RETURN(auto done,
+                              client.call("POST", fmt::format("/api/v1/cluster/nodes/{}/{}",
+                                                              ApiClient::escape(node_what), verb)));
+      const auto& n = done["node"];
       std::printf("node %s (%s) will be %s at its next heartbeat\n", n.value("name", "").c_str(),
                   n.value("id", "").c_str(), promote ? "active" : "a standby");
+      return okStatus();
     });
   }
 
@@ -584,28 +504,26 @@ int runCli(int argc, char** argv) {
   t_list->add_option("--limit", t_limit, "Page size (1-1000)")->capture_default_str();
   t_list->add_option("--offset", t_offset, "Rows to skip")->capture_default_str();
   t_list->add_flag("--json", as_json, "Print the API's JSON");
-  t_list->callback([&] {
-    auto client = makeClient(target);
-    if (!client) {
-      exit_code = fail(client.error());
-      return;
-    }
+  on_client(t_list, [&](ApiClient& client) -> Status {
     std::string query = fmt::format("limit={}&offset={}", t_limit, t_offset);
     if (!t_state.empty()) query += "&state=" + ApiClient::escape(t_state);
-    auto page = client->call("GET", "/api/v1/tasks?" + query);
-    if (!page) {
-      exit_code = fail(page.error());
-      return;
-    }
+    ATRIUM_ASSIGN_OR_RETURN(auto page, client.call("GET", "/api/v1/tasks?" + query));
     if (as_json) {
-      std::puts(page->dump(2).c_str());
-      return;
+      std::puts(page.dump(2).c_str());
+      return okStatus();
     }
-    printTable((*page)["items"], {{"ID", "id"}, {"NAME", "name"}, {"KIND", "kind"}, {"STATE", "state"},
-                                  {"NEXT RUN", "next_run_at"}, {"EVERY (S)", "interval_s"}, {"ATTEMPTS", "attempts"},
-                                  {"HOLDER", "holder"}, {"LAST ERROR", "last_error"}});
-    std::printf("%zu of %lld tasks\n", (*page)["items"].size(),
-                static_cast<long long>((*page)["total"].get<std::int64_t>()));
+    printTable(page["items"], {{"ID", "id"},
+                               {"NAME", "name"},
+                               {"KIND", "kind"},
+                               {"STATE", "state"},
+                               {"NEXT RUN", "next_run_at"},
+                               {"EVERY (S)", "interval_s"},
+                               {"ATTEMPTS", "attempts"},
+                               {"HOLDER", "holder"},
+                               {"LAST ERROR", "last_error"}});
+    std::printf("%zu of %lld tasks\n", page["items"].size(),
+                static_cast<long long>(page["total"].get<std::int64_t>()));
+    return okStatus();
   });
 
   auto* t_add = tasks->add_subcommand("add", "Schedule a task");
@@ -623,20 +541,12 @@ int runCli(int argc, char** argv) {
   t_add->add_option("--misfire", t_misfire, "Recurring runs missed while no node ran them: run-once or skip");
   t_add->add_option("--max-attempts", t_max_attempts, "Runs an idempotent task is given (default 3)");
   t_add->add_flag("--json", as_json, "Print the API's JSON");
-  t_add->callback([&] {
-    auto client = makeClient(target);
-    if (!client) {
-      exit_code = fail(client.error());
-      return;
-    }
+  on_client(t_add, [&](ApiClient& client) -> Status {
     nlohmann::json body = {{"kind", t_kind}};
     if (!t_name.empty()) body["name"] = t_name;
     if (!t_payload.empty()) {
       auto payload = nlohmann::json::parse(t_payload, nullptr, false);
-      if (payload.is_discarded()) {
-        exit_code = fail(Error::invalid("--payload is not JSON: " + t_payload));
-        return;
-      }
+      if (payload.is_discarded()) return Error::invalid("--payload is not JSON: " + t_payload);
       body["payload"] = payload;
     }
     if (!t_at.empty()) body["run_at"] = t_at;
@@ -644,17 +554,15 @@ int runCli(int argc, char** argv) {
     if (t_idempotent) body["idempotent"] = true;
     if (!t_misfire.empty()) body["misfire"] = t_misfire;
     if (t_max_attempts > 0) body["max_attempts"] = t_max_attempts;
-    auto created = client->call("POST", "/api/v1/tasks", body.dump());
-    if (!created) {
-      exit_code = fail(created.error());
-      return;
-    }
+    ATRIUM_ASSIGN_OR_RETURN(auto created, client.call("POST", "/api/v1/tasks", body.dump()));
     if (as_json) {
-      std::puts(created->dump(2).c_str());
+      std::puts(created.dump(2).c_str());
     } else {
-      std::printf("scheduled task %s (%s) for %s\n", (*created)["id"].get<std::string>().c_str(),
-                  (*created)["name"].get<std::string>().c_str(), (*created)["next_run_at"].get<std::string>().c_str());
+      std::printf("scheduled task %s (%s) for %s\n", created["id"].get<std::string>().c_str(),
+                  created["name"].get<std::string>().c_str(),
+                  created["next_run_at"].get<std::string>().c_str());
     }
+    return okStatus();
   });
 
   auto* t_show = tasks->add_subcommand("show", "Show a task and its runs (node, attempt, outcome)");
@@ -662,48 +570,38 @@ int runCli(int argc, char** argv) {
   std::string t_show_id;
   t_show->add_option("task", t_show_id, "The task's id")->required();
   t_show->add_flag("--json", as_json, "Print the API's JSON");
-  t_show->callback([&] {
-    auto client = makeClient(target);
-    if (!client) {
-      exit_code = fail(client.error());
-      return;
-    }
-    auto task = client->call("GET", "/api/v1/tasks/" + ApiClient::escape(t_show_id));
-    if (!task) {
-      exit_code = fail(task.error());
-      return;
-    }
+  on_client(t_show, [&](ApiClient& client) -> Status {
+    ATRIUM_ASSIGN_OR_RETURN(auto task,
+                            client.call("GET", "/api/v1/tasks/" + ApiClient::escape(t_show_id)));
     if (as_json) {
-      std::puts(task->dump(2).c_str());
-      return;
+      std::puts(task.dump(2).c_str());
+      return okStatus();
     }
     for (const char* key : {"id", "name", "kind", "state", "next_run_at", "interval_s", "idempotent", "misfire",
                             "attempts", "max_attempts", "holder", "last_error", "created_by", "created_at"}) {
-      std::printf("%-13s %s\n", key, cell(*task, key).c_str());
+      std::printf("%-13s %s\n", key, cell(task, key).c_str());
     }
-    std::printf("%-13s %s\n", "payload", (*task)["payload"].dump().c_str());
+    std::printf("%-13s %s\n", "payload", task["payload"].dump().c_str());
     std::puts("");
-    printTable((*task)["runs"], {{"RUN", "id"}, {"NODE", "node_name"}, {"ATTEMPT", "attempt"},
-                                 {"STARTED", "started_at"}, {"FINISHED", "finished_at"}, {"OUTCOME", "outcome"},
-                                 {"MESSAGE", "message"}});
+    printTable(task["runs"], {{"RUN", "id"},
+                              {"NODE", "node_name"},
+                              {"ATTEMPT", "attempt"},
+                              {"STARTED", "started_at"},
+                              {"FINISHED", "finished_at"},
+                              {"OUTCOME", "outcome"},
+                              {"MESSAGE", "message"}});
+    return okStatus();
   });
 
   auto* t_cancel = tasks->add_subcommand("cancel", "Cancel a task (a running one ends cancelled when its run ends)");
   add_target(t_cancel);
   std::string t_cancel_id;
   t_cancel->add_option("task", t_cancel_id, "The task's id")->required();
-  t_cancel->callback([&] {
-    auto client = makeClient(target);
-    if (!client) {
-      exit_code = fail(client.error());
-      return;
-    }
-    auto cancelled = client->call("DELETE", "/api/v1/tasks/" + ApiClient::escape(t_cancel_id));
-    if (!cancelled) {
-      exit_code = fail(cancelled.error());
-      return;
-    }
-    std::printf("task %s is %s\n", t_cancel_id.c_str(), cancelled->value("state", "").c_str());
+  on_client(t_cancel, [&](ApiClient& client) -> Status {
+    ATRIUM_ASSIGN_OR_RETURN(
+        auto cancelled, client.call("DELETE", "/api/v1/tasks/" + ApiClient::escape(t_cancel_id)));
+    std::printf("task %s is %s\n", t_cancel_id.c_str(), cancelled.value("state", "").c_str());
+    return okStatus();
   });
 
   try {

@@ -99,3 +99,14 @@ inline Status okStatus() { return {}; }
       return atrium_try_result_.error();          \
     }                                             \
   } while (false)
+
+// Unwraps an expression returning Result<T> into `lhs` (e.g. `auto page`), or returns its error
+// from the current function.
+#define ATRIUM_ASSIGN_OR_RETURN(lhs, expr) \
+  ATRIUM_ASSIGN_OR_RETURN_IMPL_(ATRIUM_CONCAT_(atrium_result_, __LINE__), lhs, expr)
+#define ATRIUM_ASSIGN_OR_RETURN_IMPL_(result, lhs, expr) \
+  auto result = (expr);                                  \
+  if (!result.ok()) return result.error();               \
+  lhs = std::move(result).value()
+#define ATRIUM_CONCAT_(a, b) ATRIUM_CONCAT_IMPL_(a, b)
+#define ATRIUM_CONCAT_IMPL_(a, b) a##b
