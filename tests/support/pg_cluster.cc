@@ -18,17 +18,12 @@
 #include <sstream>
 #include <thread>
 
+#include "store/postgres/pg_handles.h"
+
 namespace atrium::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct ConnCloser {
-  void operator()(PGconn* c) const { PQfinish(c); }
-};
-struct ResultClearer {
-  void operator()(PGresult* r) const { PQclear(r); }
-};
 
 std::string readFile(const std::string& path) {
   std::ifstream in(path);
@@ -233,13 +228,12 @@ std::string PgCluster::urlWithPassword(const std::string& db) const {
 }
 
 Result<std::string> PgCluster::sql(const std::string& statement, const std::string& db) {
-  std::unique_ptr<PGconn, ConnCloser> conn(
-      PQconnectdb(superuserConninfo(port_, options_.superuser, db).c_str()));
+  store::PgConnPtr conn(PQconnectdb(superuserConninfo(port_, options_.superuser, db).c_str()));
   if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
     return Error::unavailable(fmt::format("cannot connect to the test PostgreSQL on port {}: {}",
                                           port_, conn ? PQerrorMessage(conn.get()) : "no memory"));
   }
-  std::unique_ptr<PGresult, ResultClearer> res(PQexec(conn.get(), statement.c_str()));
+  store::PgResultPtr res(PQexec(conn.get(), statement.c_str()));
   auto status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     return Error::internal(fmt::format("`{}` failed: {}", statement, PQerrorMessage(conn.get())));

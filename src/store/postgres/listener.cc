@@ -11,22 +11,10 @@
 
 #include "common/log.h"
 #include "store/driver_util.h"
+#include "store/postgres/pg_handles.h"
 
 namespace atrium::store {
 namespace {
-
-struct ConnCloser {
-  void operator()(PGconn* c) const { PQfinish(c); }
-};
-struct ResultClearer {
-  void operator()(PGresult* r) const { PQclear(r); }
-};
-struct NotifyFreer {
-  void operator()(PGnotify* n) const { PQfreemem(n); }
-};
-using PgConnPtr = std::unique_ptr<PGconn, ConnCloser>;
-using PgResultPtr = std::unique_ptr<PGresult, ResultClearer>;
-using PgNotifyPtr = std::unique_ptr<PGnotify, NotifyFreer>;
 
 void quietNotice(void*, const char*) {}
 

@@ -10,22 +10,10 @@
 
 #include "common/log.h"
 #include "store/driver_util.h"
+#include "store/postgres/pg_handles.h"
 
 namespace atrium::store {
 namespace {
-
-struct ConnCloser {
-  void operator()(PGconn* c) const { PQfinish(c); }
-};
-struct ResultClearer {
-  void operator()(PGresult* r) const { PQclear(r); }
-};
-struct ConninfoFreer {
-  void operator()(PQconninfoOption* o) const { PQconninfoFree(o); }
-};
-using PgConnPtr = std::unique_ptr<PGconn, ConnCloser>;
-using PgResultPtr = std::unique_ptr<PGresult, ResultClearer>;
-using ConninfoPtr = std::unique_ptr<PQconninfoOption, ConninfoFreer>;
 
 void ignoreNotice(void*, const char* message) {
   log::debug("store.pg_notice", {{"message", trimMessage(message)}});
@@ -220,7 +208,7 @@ std::string redactPostgresUrl(const std::string& url) {
 Result<std::unique_ptr<Database>> openPostgresDatabase(const std::string& url,
                                                        DatabaseOptions options) {
   char* err = nullptr;
-  ConninfoPtr parsed(PQconninfoParse(url.c_str(), &err));
+  PgConninfoPtr parsed(PQconninfoParse(url.c_str(), &err));
   if (!parsed) {
     std::string why = err ? trimMessage(err) : "out of memory";
     if (err) PQfreemem(err);
