@@ -10,7 +10,6 @@
 #include "api/system_json.h"
 #include "api/validation.h"
 #include "common/clock.h"
-#include "common/log.h"
 
 namespace atrium::api {
 
@@ -176,13 +175,7 @@ net::Response Endpoints::handle(const ApiCall& call) {
     case Endpoint::kCancelTask:
       break;
   }
-  if (result.ok()) return std::move(result).value();
-  const Error& e = result.error();
-  if (e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kReadOnly ||
-      e.code == ErrorCode::kTimeout) {
-    log::error("http.error", {{"code", errorCodeName(e.code)}, {"detail", e.message}});
-  }
-  return errorResponse(e);
+  return databaseResponse(std::move(result));
 }
 
 Result<net::Response> Endpoints::installation() {

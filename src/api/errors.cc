@@ -68,6 +68,16 @@ net::Response errorResponse(const Error& error) {
   return res;
 }
 
+net::Response databaseResponse(Result<net::Response> result) {
+  if (result.ok()) return std::move(result).value();
+  const Error& e = result.error();
+  if (e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kReadOnly ||
+      e.code == ErrorCode::kTimeout) {
+    log::error("http.error", {{"code", errorCodeName(e.code)}, {"detail", e.message}});
+  }
+  return errorResponse(e);
+}
+
 net::Response methodNotAllowed(std::string_view method, std::string_view path,
                                const std::vector<std::string>& allowed) {
   std::string allow;

@@ -23,6 +23,10 @@ std::string errorJson(const Error& error);
 // and answered with a generic message; 503s carry Retry-After.
 net::Response errorResponse(const Error& error);
 
+// The response of an endpoint that asked the database, or its error's (see errorResponse); a
+// database that is unavailable, read-only or timed out is logged as well (event http.error).
+net::Response databaseResponse(Result<net::Response> result);
+
 // 405 with the Allow header listing the methods the route accepts.
 net::Response methodNotAllowed(std::string_view method, std::string_view path,
                                const std::vector<std::string>& allowed);

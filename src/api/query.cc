@@ -76,8 +76,11 @@ Result<std::optional<std::string>> readSystemId(const QueryParams& q,
   return id;
 }
 
-Status readPaging(const QueryParams& q, std::int64_t& limit, std::int64_t& offset) {
-  auto l = readInt(q, "limit", 100, 1, kMaxLimit);
+}  // namespace
+
+Status parsePaging(const QueryParams& q, std::int64_t default_limit, std::int64_t& limit,
+                   std::int64_t& offset) {
+  auto l = readInt(q, "limit", default_limit, 1, kMaxLimit);
   if (!l.ok()) return l.error();
   limit = *l;
   auto o = readInt(q, "offset", 0, 0, std::numeric_limits<std::int64_t>::max());
@@ -85,8 +88,6 @@ Status readPaging(const QueryParams& q, std::int64_t& limit, std::int64_t& offse
   offset = *o;
   return okStatus();
 }
-
-}  // namespace
 
 bool percentDecode(std::string_view in, std::string& out, bool plus_is_space) {
   out.clear();
@@ -210,12 +211,7 @@ Result<store::SystemFilter> parseSystemFilter(const QueryParams& q) {
     }
     f.sort = std::string(key);
   }
-  auto limit = readInt(q, "limit", 50, 1, kMaxLimit);
-  if (!limit.ok()) return limit.error();
-  f.limit = *limit;
-  auto offset = readInt(q, "offset", 0, 0, std::numeric_limits<std::int64_t>::max());
-  if (!offset.ok()) return offset.error();
-  f.offset = *offset;
+  ATRIUM_TRY(parsePaging(q, 50, f.limit, f.offset));
   return f;
 }
 
@@ -228,12 +224,7 @@ Result<store::AuditFilter> parseAuditFilter(const QueryParams& q) {
   ATRIUM_TRY(checkText(f.entity_id, "entity_id"));
   f.actor = q.get("actor");
   ATRIUM_TRY(checkText(f.actor, "actor"));
-  auto limit = readInt(q, "limit", 100, 1, kMaxLimit);
-  if (!limit.ok()) return limit.error();
-  f.limit = *limit;
-  auto offset = readInt(q, "offset", 0, 0, std::numeric_limits<std::int64_t>::max());
-  if (!offset.ok()) return offset.error();
-  f.offset = *offset;
+  ATRIUM_TRY(parsePaging(q, 100, f.limit, f.offset));
   return f;
 }
 
@@ -261,7 +252,7 @@ Result<store::EventFilter> parseEventFilter(const QueryParams& q,
   ATRIUM_TRY(checkText(f.source, "source"));
   f.kind = q.get("kind");
   ATRIUM_TRY(checkText(f.kind, "kind"));
-  ATRIUM_TRY(readPaging(q, f.limit, f.offset));
+  ATRIUM_TRY(parsePaging(q, 100, f.limit, f.offset));
   return f;
 }
 
@@ -282,7 +273,7 @@ Result<store::CallRecordFilter> parseCallFilter(const QueryParams& q,
   auto open = readBool(q, "open");
   if (!open.ok()) return open.error();
   f.open_only = *open;
-  ATRIUM_TRY(readPaging(q, f.limit, f.offset));
+  ATRIUM_TRY(parsePaging(q, 100, f.limit, f.offset));
   return f;
 }
 
@@ -297,7 +288,7 @@ Result<store::TicketFilter> parseTicketFilter(const QueryParams& q) {
   auto all = readBool(q, "all");
   if (!all.ok()) return all.error();
   f.open_only = !*all;
-  ATRIUM_TRY(readPaging(q, f.limit, f.offset));
+  ATRIUM_TRY(parsePaging(q, 100, f.limit, f.offset));
   return f;
 }
 

@@ -39,6 +39,10 @@ Result<Target> parseTarget(std::string_view target);
 // Percent-decoding; false on a bad escape.
 bool percentDecode(std::string_view in, std::string& out, bool plus_is_space);
 
+// The list endpoints' paging: limit (1..1000, default `default_limit`) and offset (>= 0).
+Status parsePaging(const QueryParams& query, std::int64_t default_limit, std::int64_t& limit,
+                   std::int64_t& offset);
+
 // GET /api/v1/systems: family, folder_id, unfiled=true|false, status, connectivity, q, address,
 // sort (name, family, model, status, created_at, updated_at, software_version; leading '-' for
 // descending), limit (1..1000, default 50), offset (>= 0).

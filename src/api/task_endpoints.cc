@@ -1,7 +1,6 @@
 #include "api/task_endpoints.h"
 
 #include <array>
-#include <charconv>
 #include <chrono>
 
 #include "api/errors.h"
@@ -38,20 +37,6 @@ std::string knownKinds(const services::TaskKinds& kinds) {
   std::string out;
   for (const auto& name : kinds.names()) out += (out.empty() ? "" : ", ") + name;
   return out;
-}
-
-Result<std::int64_t> queryInt(const QueryParams& q, std::string_view name, std::int64_t fallback,
-                              std::int64_t min, std::int64_t max) {
-  auto text = q.get(name);
-  if (!text) return fallback;
-  std::int64_t value = 0;
-  auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec != std::errc() || ptr != text->data() + text->size() || value < min || value > max) {
-    return Error::invalid("query parameter " + jsonQuote(name) + " must be an integer from " +
-                              std::to_string(min) + " to " + std::to_string(max),
-                          std::string(name));
-  }
-  return value;
 }
 
 }  // namespace
@@ -184,13 +169,7 @@ net::Response TaskEndpoints::handle(const ApiCall& call) {
     default:
       break;
   }
-  if (result.ok()) return std::move(result).value();
-  const Error& e = result.error();
-  if (e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kReadOnly ||
-      e.code == ErrorCode::kTimeout) {
-    log::error("http.error", {{"code", errorCodeName(e.code)}, {"detail", e.message}});
-  }
-  return errorResponse(e);
+  return databaseResponse(std::move(result));
 }
 
 Result<net::Response> TaskEndpoints::list(const ApiCall& call) {
@@ -202,20 +181,17 @@ Result<net::Response> TaskEndpoints::list(const ApiCall& call) {
                               " (got " + jsonQuote(state) + ")",
                           "state");
   }
-  auto limit = queryInt(call.query, "limit", kDefaultLimit, 1, kMaxLimit);
-  if (!limit.ok()) return limit.error();
-  auto offset = queryInt(call.query, "offset", 0, 0, std::numeric_limits<std::int64_t>::max());
-  if (!offset.ok()) return offset.error();
-  auto tasks = cluster_.tasks(state, *limit, *offset);
+  std::int64_t limit = 0, offset = 0;
+  ATRIUM_TRY(parsePaging(call.query, kDefaultLimit, limit, offset));
+  auto tasks = cluster_.tasks(state, limit, offset);
   if (!tasks.ok()) return tasks.error();
   auto total = cluster_.countTasks(state);
   if (!total.ok()) return total.error();
   json items = json::array();
   for (const auto& t : *tasks) items.push_back(taskToJson(t));
-  return jsonResponse(200, dump({{"items", std::move(items)},
-                                 {"total", *total},
-                                 {"limit", *limit},
-                                 {"offset", *offset}}));
+  return jsonResponse(
+      200,
+      dump({{"items", std::move(items)}, {"total", *total}, {"limit", limit}, {"offset", offset}}));
 }
 
 Result<net::Response> TaskEndpoints::create(const ApiCall& call) {
