@@ -18,17 +18,14 @@ TEST(FeedbackDbLossTest, AcknowledgedFeedbackSurvivesPostgresRestartExactlyOnce)
   ASSERT_EQ(node.init().exit_code, 0);
   ASSERT_TRUE(node.start().ok()) << node.log();
   ASSERT_TRUE(node.waitReady());
-  auto created = node.http("POST", "/api/v1/systems",
-                           R"({"name":"Room","family":"cisco-xapi","addresses":["127.0.0.1"]})",
-                           {{"Content-Type", "application/json"}});
-  ASSERT_EQ(created->status, 201u) << created->body;
-  const std::string system_id = AtriumNode::json(*created)["id"];
   auto& pg = sharedPostgres();
-  auto secret = pg.sql("SELECT feedback_secret FROM systems WHERE id = '" + system_id + "'", db_name);
-  ASSERT_TRUE(secret.ok()) << secret.error().message;
-  ASSERT_EQ(secret->size(), 32u);
+  auto system =
+      createFeedbackSystem(node, [&](const std::string& sql) { return pg.sql(sql, db_name); });
+  ASSERT_TRUE(system.ok()) << system.error().message;
+  ASSERT_EQ(system->secret.size(), 32u);
+  const std::string system_id = system->id;
 
-  FeedbackPoster poster(*secret, [&](int) -> const AtriumNode& { return node; });
+  FeedbackPoster poster(system->secret, [&](int) -> const AtriumNode& { return node; });
   auto acked = [&] { return poster.acknowledgedCount(); };
   auto metric = [&](const std::string& name) { return metricValue(node, name); };
 

@@ -41,16 +41,12 @@ TEST(DbFailoverTest, NodeFollowsThePromotedReplicaAndLosesNoAcknowledgedFeedback
   ASSERT_EQ(node.init().exit_code, 0) << node.log();
   ASSERT_TRUE(node.start().ok()) << node.log();
   ASSERT_TRUE(node.waitReady());
-  auto created = node.http("POST", "/api/v1/systems",
-                           R"({"name":"Room","family":"cisco-xapi","addresses":["127.0.0.1"]})",
-                           {{"Content-Type", "application/json"}});
-  ASSERT_EQ(created->status, 201u) << created->body;
-  const std::string system_id = AtriumNode::json(*created)["id"];
-  auto secret =
-      (*primary)->sql("SELECT feedback_secret FROM systems WHERE id = '" + system_id + "'");
-  ASSERT_TRUE(secret.ok()) << secret.error().message;
+  auto system =
+      createFeedbackSystem(node, [&](const std::string& sql) { return (*primary)->sql(sql); });
+  ASSERT_TRUE(system.ok()) << system.error().message;
+  const std::string system_id = system->id;
 
-  FeedbackPoster poster(*secret, [&](int) -> const AtriumNode& { return node; });
+  FeedbackPoster poster(system->secret, [&](int) -> const AtriumNode& { return node; });
   ASSERT_TRUE(waitFor([&] { return poster.acknowledgedCount() >= 20; }, std::chrono::seconds(20)))
       << node.log();
 

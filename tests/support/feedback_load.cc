@@ -71,6 +71,23 @@ std::vector<std::string> FeedbackPoster::refusals() const {
   return refusals_;
 }
 
+Result<FeedbackSystem> createFeedbackSystem(
+    const AtriumNode& node, const std::function<Result<std::string>(const std::string&)>& sql) {
+  auto created = node.http("POST", "/api/v1/systems",
+                           R"({"name":"Room","family":"cisco-xapi","addresses":["127.0.0.1"]})",
+                           {{"Content-Type", "application/json"}});
+  if (!created.ok()) return created.error();
+  if (created->status != 201) {
+    return Error::internal(
+        fmt::format("creating the system: {} {}", created->status, created->body));
+  }
+  FeedbackSystem system{.id = AtriumNode::json(*created)["id"].get<std::string>()};
+  auto secret = sql("SELECT feedback_secret FROM systems WHERE id = '" + system.id + "'");
+  if (!secret.ok()) return secret.error();
+  system.secret = *secret;
+  return system;
+}
+
 std::map<int, int> storedCallEvents(const AtriumNode& node, const std::string& system_id) {
   std::map<int, int> stored;
   std::int64_t since_id = 0;

@@ -46,6 +46,16 @@ class FeedbackPoster {
   std::thread thread_;
 };
 
+// A system "Room" created through the node's API for a FeedbackPoster to post as, and its
+// feedback secret, which the API never shows: `sql` runs one statement on the node's database and
+// returns the first value.
+struct FeedbackSystem {
+  std::string id;
+  std::string secret;
+};
+Result<FeedbackSystem> createFeedbackSystem(
+    const AtriumNode& node, const std::function<Result<std::string>(const std::string&)>& sql);
+
 // Call id (as posted by FeedbackPoster) -> how many events the node's API lists for the system.
 // Fails the calling test (ADD_FAILURE) and returns what it read when a page cannot be read.
 std::map<int, int> storedCallEvents(const AtriumNode& node, const std::string& system_id);
