@@ -36,6 +36,17 @@ int exitCodeFor(const Error& e) {
   return e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kInternal ? kExitFailure : kExitRefused;
 }
 
+// Makes the installation's first validation key when it has none, and says so.
+Status ensureFirstKey(store::ClusterStore& cluster, const config::Config& cfg) {
+  auto key = cluster::ensureValidationKey(cluster, cfg);
+  if (!key) return key.error();
+  if (*key) {
+    std::printf("created the installation's validation key %s (fingerprint %s)\n",
+                (*key)->id.c_str(), cluster::keyFingerprint((*key)->secret_hex).c_str());
+  }
+  return okStatus();
+}
+
 }  // namespace
 
 store::DatabaseOptions databaseOptions(const config::Config& cfg) {
@@ -86,14 +97,9 @@ int runInit(const config::Config& cfg, const std::string& installation_name, con
   }
   // The installation's first validation key, and what every node must share with it.
   store::ClusterStore cluster(**db);
-  auto key = cluster::ensureValidationKey(cluster, cfg);
-  if (!key) {
+  if (auto key = ensureFirstKey(cluster, cfg); !key) {
     printError(key.error().message);
     return exitCodeFor(key.error());
-  }
-  if (*key) {
-    std::printf("created the installation's validation key %s (fingerprint %s)\n", (*key)->id.c_str(),
-                cluster::keyFingerprint((*key)->secret_hex).c_str());
   }
   if (auto admitted = cluster::admitNode(**db, cluster, cfg); !admitted) {
     printError(admitted.error().message);
@@ -129,14 +135,9 @@ int runMigrate(const config::Config& cfg, const Clock& clock) {
   // An installation made before validation keys existed gets its first one.
   if (auto inst = store.installation(); inst) {
     store::ClusterStore cluster(**db);
-    auto key = cluster::ensureValidationKey(cluster, cfg);
-    if (!key) {
+    if (auto key = ensureFirstKey(cluster, cfg); !key) {
       printError(key.error().message);
       return exitCodeFor(key.error());
-    }
-    if (*key) {
-      std::printf("created the installation's validation key %s (fingerprint %s)\n", (*key)->id.c_str(),
-                  cluster::keyFingerprint((*key)->secret_hex).c_str());
     }
   }
   return kExitOk;

@@ -34,12 +34,7 @@ TEST(FencingTest, AResumedOwnersStaleWritesDoNotLand) {
   auto started = Cluster::start(tmp.path(), o);
   ASSERT_TRUE(started.ok()) << started.error().message;
   Cluster& c = **started;
-  struct LogsOnFailure {
-    Cluster& c;
-    ~LogsOnFailure() {
-      if (::testing::Test::HasFailure()) std::cerr << c.logs(300);
-    }
-  } logs_on_failure{c};
+  LogsOnFailure logs_on_failure{c};
 
   const int paused = 0;
   const int other = 1;

@@ -47,12 +47,7 @@ TEST(StandbyTest, ExactlyOneStandbyPromotesAndTheRoleMovesByHand) {
   auto started = Cluster::start(tmp.path(), o);
   ASSERT_TRUE(started.ok()) << started.error().message;
   Cluster& c = **started;
-  struct LogsOnFailure {
-    Cluster& c;
-    ~LogsOnFailure() {
-      if (::testing::Test::HasFailure()) std::cerr << c.logs(300);
-    }
-  } logs_on_failure{c};
+  LogsOnFailure logs_on_failure{c};
 
   // The active node holds every bucket; the standbys hold none and are not ready.
   ClusterView v;

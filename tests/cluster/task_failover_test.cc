@@ -72,13 +72,6 @@ std::string overlap(const json& runs) {
   return "";
 }
 
-struct LogsOnFailure {
-  Cluster& c;
-  ~LogsOnFailure() {
-    if (::testing::Test::HasFailure()) std::cerr << c.logs(200);
-  }
-};
-
 Result<std::unique_ptr<Cluster>> twoNodes(const std::filesystem::path& dir) {
   ClusterOptions o;
   o.postgres = &sharedPostgres();
@@ -109,7 +102,7 @@ TEST(TaskFailoverTest, AnIdempotentTaskIsReRunOnTheOtherNodeWhenItsNodeDies) {
   auto started = twoNodes(tmp.path());
   ASSERT_TRUE(started.ok()) << started.error().message;
   Cluster& c = **started;
-  LogsOnFailure logs{c};
+  LogsOnFailure logs{c, 200};
 
   auto created = createTask(c.node(0), {{"kind", "wait"},
                                         {"name", "failover drill"},
@@ -156,7 +149,7 @@ TEST(TaskFailoverTest, ANonIdempotentTaskFailsWithTheDeadNodesName) {
   auto started = twoNodes(tmp.path());
   ASSERT_TRUE(started.ok()) << started.error().message;
   Cluster& c = **started;
-  LogsOnFailure logs{c};
+  LogsOnFailure logs{c, 200};
 
   auto created = createTask(c.node(1), {{"kind", "wait"}, {"payload", {{"seconds", 20}}}});
   ASSERT_TRUE(created.ok()) << created.error().message;
@@ -197,7 +190,7 @@ TEST(TaskFailoverTest, ADrainingNodeHandsItsRunningTaskOver) {
   auto started = twoNodes(tmp.path());
   ASSERT_TRUE(started.ok()) << started.error().message;
   Cluster& c = **started;
-  LogsOnFailure logs{c};
+  LogsOnFailure logs{c, 200};
 
   auto created = createTask(
       c.node(0), {{"kind", "wait"}, {"payload", {{"seconds", 3}}}, {"idempotent", true}});
@@ -232,7 +225,7 @@ TEST(TaskFailoverTest, MissedRecurringSlotsFollowTheMisfirePolicy) {
   auto started = twoNodes(tmp.path());
   ASSERT_TRUE(started.ok()) << started.error().message;
   Cluster& c = **started;
-  LogsOnFailure logs{c};
+  LogsOnFailure logs{c, 200};
 
   // Due 30 s ago, every 2 s: about fifteen slots were missed while no node ran them.
   const std::string long_ago = timeFromNow(-30s);
@@ -296,7 +289,7 @@ TEST(TaskFailoverTest, DatabaseBackupWritesAPgDumpOnTheNodeThatRanIt) {
   auto started = twoNodes(tmp.path());
   ASSERT_TRUE(started.ok()) << started.error().message;
   Cluster& c = **started;
-  LogsOnFailure logs{c};
+  LogsOnFailure logs{c, 200};
 
   auto created = createTask(c.node(0), {{"kind", "database-backup"}, {"idempotent", true}});
   ASSERT_TRUE(created.ok()) << created.error().message;

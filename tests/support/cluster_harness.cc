@@ -1,9 +1,11 @@
 #include "support/cluster_harness.h"
 
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <iostream>
 #include <random>
 #include <sstream>
 
@@ -564,6 +566,10 @@ Result<EventLoad::Verdict> EventLoad::verify(const AtriumNode& via) const {
     if (count > 1) v.duplicated.push_back(fmt::format("{} x{}", marker, count));
   }
   return v;
+}
+
+LogsOnFailure::~LogsOnFailure() {
+  if (::testing::Test::HasFailure()) std::cerr << cluster.logs(tail_lines);
 }
 
 }  // namespace atrium::testing

@@ -160,6 +160,14 @@ class Cluster {
   std::vector<ManagedSim> systems_;
 };
 
+// Prints the cluster's node logs (each cut to its last `tail_lines` lines) when it goes out of
+// scope in a test that has failed.
+struct LogsOnFailure {
+  Cluster& cluster;
+  std::size_t tail_lines = 300;
+  ~LogsOnFailure();
+};
+
 struct LoadOptions {
   int feedback_threads = 2;  // each posts, then pauses feedback_pause, round robin over nodes
   std::chrono::milliseconds feedback_pause{20};
