@@ -279,17 +279,22 @@ TEST_F(NodeRuntimeTest, PromoteAndDemoteRequestsAreAppliedAtTheNextHeartbeat) {
 TEST_F(NodeRuntimeTest, NotificationsReachEveryNode) {
   auto& a = startNode("a", "active");
   auto& b = startNode("b", "active");
-  std::mutex mu;
-  std::vector<std::string> seen;
-  b.onNotification([&](const std::string& payload) {
-    std::lock_guard lock(mu);
-    seen.push_back(payload);
+  // Shared with the callback, which b's listener may still call after this body returns (the
+  // fixture stops the nodes in TearDown).
+  struct Seen {
+    std::mutex mu;
+    std::vector<std::string> payloads;
+  };
+  auto seen = std::make_shared<Seen>();
+  b.onNotification([seen](const std::string& payload) {
+    std::lock_guard lock(seen->mu);
+    seen->payloads.push_back(payload);
   });
   // The listener connects on its own thread: send until one arrives.
   ASSERT_TRUE(eventually([&] {
     a.notifyAll("events:sys-42");
-    std::lock_guard lock(mu);
-    return std::find(seen.begin(), seen.end(), "events:sys-42") != seen.end();
+    std::lock_guard lock(seen->mu);
+    return std::find(seen->payloads.begin(), seen->payloads.end(), "events:sys-42") != seen->payloads.end();
   }));
 }
 
