@@ -68,6 +68,10 @@ std::optional<std::string> base64UrlDecode(std::string_view text) {
                           static_cast<int>(in.size()));
   if (n < 0) return std::nullopt;
   out.resize(static_cast<std::size_t>(n) - padding);
+  // Only the canonical text of these bytes: the last character of a length that is not a multiple
+  // of 3 carries unused bits, and text differing only there would otherwise decode the same, so a
+  // token altered in those bits would still verify.
+  if (base64UrlEncode(out) != text) return std::nullopt;
   return out;
 }
 

@@ -33,7 +33,8 @@ struct SignedToken {
 };
 
 std::string base64UrlEncode(std::string_view bytes);
-// nullopt for text that is not unpadded base64url.
+// nullopt for text that is not canonical unpadded base64url (unused bits of the last character
+// must be zero).
 std::optional<std::string> base64UrlDecode(std::string_view text);
 
 class TokenSigner {

@@ -52,6 +52,9 @@ TEST(Base64UrlTest, RoundTripsEveryLength) {
   }
   EXPECT_FALSE(api::base64UrlDecode("a").has_value());
   EXPECT_FALSE(api::base64UrlDecode("ab+c").has_value());
+  // "QQ" is the canonical text of "A"; "QR" differs only in unused bits and is refused.
+  EXPECT_EQ(api::base64UrlDecode("QQ").value_or(""), "A");
+  EXPECT_FALSE(api::base64UrlDecode("QR").has_value());
 }
 
 TEST(KeyFingerprintTest, IsSixteenHexDigitsOfTheKey) {
@@ -92,6 +95,15 @@ TEST_F(TokenSignerTest, AlteredTokensAreRefusedWithTheReason) {
   EXPECT_EQ(refused.error().code, ErrorCode::kUnauthorized);
   EXPECT_NE(refused.error().message.find("signature"), std::string::npos)
       << refused.error().message;
+
+  // Every change of the signature's last character is refused, also one that only touches the
+  // character's unused bits (a 32-byte HMAC leaves two of them).
+  for (char c : std::string("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")) {
+    if (c == token->token.back()) continue;
+    std::string altered = token->token;
+    altered.back() = c;
+    EXPECT_FALSE(signer.verify(altered).ok()) << altered;
+  }
 
   auto malformed = signer.verify("not-a-token");
   ASSERT_FALSE(malformed.ok());
