@@ -233,6 +233,19 @@ ALTER TABLE systems ADD COLUMN last_polled_by TEXT;
 ALTER TABLE systems ADD COLUMN last_poll_token INTEGER;
 )sql";
 
+// What a poll writes, shared by the plain and the fenced update ($1 id ... $14; the callers add
+// the poller's node, $15, and the fence).
+#define ATRIUM_POLL_SET \
+  "UPDATE systems SET status = $2, last_seen = COALESCE($3, last_seen), " \
+  "last_polled_at = $4, last_poll_error = $5, active_calls = $6, h323_status = $7, " \
+  "sip_status = $8, " \
+  "model = CASE WHEN $9 = '' THEN model ELSE $9 END, " \
+  "serial_number = CASE WHEN $10 = '' THEN serial_number ELSE $10 END, " \
+  "software_version = CASE WHEN $11 = '' THEN software_version ELSE $11 END, " \
+  "mac_address = CASE WHEN $12 = '' THEN mac_address ELSE $12 END, " \
+  "reported_address = CASE WHEN $13 = '' THEN reported_address ELSE $13 END, " \
+  "reported_name = CASE WHEN $14 = '' THEN reported_name ELSE $14 END, "
+
 #define ATRIUM_SYSTEM_COLUMNS                                                                   \
   "id, name, family, model, addresses, folder_id, connectivity, serial_number, "              \
   "software_version, username, password, status, last_seen, created_at, updated_at, h323_id, "    \
@@ -333,27 +346,11 @@ const Catalogue kCatalogue{
     .select_systems_by_address =
         "SELECT " ATRIUM_SYSTEM_COLUMNS " FROM systems WHERE EXISTS (SELECT 1 FROM json_each(systems.addresses) AS a WHERE a.value = $1) ORDER BY id",
     .update_system_poll =
-        "UPDATE systems SET status = $2, last_seen = COALESCE($3, last_seen), "
-        "last_polled_at = $4, last_poll_error = $5, active_calls = $6, h323_status = $7, "
-        "sip_status = $8, "
-        "model = CASE WHEN $9 = '' THEN model ELSE $9 END, "
-        "serial_number = CASE WHEN $10 = '' THEN serial_number ELSE $10 END, "
-        "software_version = CASE WHEN $11 = '' THEN software_version ELSE $11 END, "
-        "mac_address = CASE WHEN $12 = '' THEN mac_address ELSE $12 END, "
-        "reported_address = CASE WHEN $13 = '' THEN reported_address ELSE $13 END, "
-        "reported_name = CASE WHEN $14 = '' THEN reported_name ELSE $14 END, "
+        ATRIUM_POLL_SET
         "last_polled_by = CASE WHEN $15 = '' THEN last_polled_by ELSE $15 END, "
         "last_poll_token = NULL WHERE id = $1",
     .update_system_poll_fenced =
-        "UPDATE systems SET status = $2, last_seen = COALESCE($3, last_seen), "
-        "last_polled_at = $4, last_poll_error = $5, active_calls = $6, h323_status = $7, "
-        "sip_status = $8, "
-        "model = CASE WHEN $9 = '' THEN model ELSE $9 END, "
-        "serial_number = CASE WHEN $10 = '' THEN serial_number ELSE $10 END, "
-        "software_version = CASE WHEN $11 = '' THEN software_version ELSE $11 END, "
-        "mac_address = CASE WHEN $12 = '' THEN mac_address ELSE $12 END, "
-        "reported_address = CASE WHEN $13 = '' THEN reported_address ELSE $13 END, "
-        "reported_name = CASE WHEN $14 = '' THEN reported_name ELSE $14 END, "
+        ATRIUM_POLL_SET
         "last_polled_by = $15, last_poll_token = $17 WHERE id = $1 AND EXISTS ("
         "SELECT 1 FROM leases WHERE key = $16 AND holder = $15 AND token = $17 "
         "AND expires_at > " ATRIUM_SQLITE_NOW ")",
