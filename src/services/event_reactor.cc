@@ -94,24 +94,19 @@ void EventReactor::tail() {
   const auto now = std::chrono::steady_clock::now();
   if (!last_event_id_) {
     // Start from the newest event: what was stored before this node started is history.
-    store::EventFilter newest;
-    newest.limit = 1;
-    auto page = store_.events(newest);
-    if (!page) {
-      log::debug("reactor.tail_failed", {{"reason", page.error().message}});
+    auto newest = store_.newestEventId();
+    if (!newest) {
+      log::debug("reactor.tail_failed", {{"reason", newest.error().message}});
       return;
     }
-    last_event_id_ = page->items.empty() ? 0 : page->items.front().id;
+    last_event_id_ = *newest;
     return;
   }
   std::erase_if(gaps_, [&](const auto& g) { return now - g.second > kGapWindow; });
   std::int64_t from = *last_event_id_;
   if (!gaps_.empty()) from = std::min(from, gaps_.begin()->first - 1);
   while (true) {
-    store::EventFilter f;
-    f.since_id = from;
-    f.limit = kTailPage;
-    auto page = store_.events(f);
+    auto page = store_.eventsAfter(from, kTailPage);
     if (!page) {
       log::debug("reactor.tail_failed", {{"reason", page.error().message}});
       return;
@@ -119,7 +114,7 @@ void EventReactor::tail() {
     std::size_t queued = 0;
     {
       std::lock_guard lock(mu_);
-      for (const auto& e : page->items) {
+      for (const auto& e : *page) {
         from = std::max(from, e.id);
         if (e.id <= *last_event_id_) {
           if (gaps_.erase(e.id) == 0) continue;  // seen before
@@ -131,7 +126,7 @@ void EventReactor::tail() {
       }
     }
     if (queued > 0) log::debug("reactor.events_from_other_nodes", {{"queued", queued}});
-    if (static_cast<std::int64_t>(page->items.size()) < kTailPage) break;
+    if (static_cast<std::int64_t>(page->size()) < kTailPage) break;
   }
 }
 

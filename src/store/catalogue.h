@@ -88,6 +88,10 @@ struct Catalogue {
   std::string_view list_events_oldest_first;
   std::string_view list_events_newest_first;
   std::string_view count_events;
+  // The event tail other nodes' events are followed by (no count, unlike the lists above):
+  // $1 after id, $2 limit, oldest first; and the newest id (NULL when there is none).
+  std::string_view select_events_after;
+  std::string_view select_newest_event_id;
 
   // --- call records -------------------------------------------------------------------------
   // Columns: id, system_id, call_id, direction, remote, protocol, started_at, ended_at,

@@ -303,6 +303,27 @@ Result<Page<StoredEvent>> DeviceStore::events(const EventFilter& f) {
       std::move(params), f.limit, f.offset, eventFromRow);
 }
 
+Result<std::vector<StoredEvent>> DeviceStore::eventsAfter(std::int64_t after_id, std::int64_t limit) {
+  const Catalogue& cat = catalogueFor(db_.dialect());
+  auto pooled = db_.acquire();
+  if (!pooled.ok()) return pooled.error();
+  auto rows = (*pooled)->query(cat.select_events_after, Params{after_id, limit});
+  if (!rows.ok()) return rows.error();
+  std::vector<StoredEvent> out;
+  out.reserve(rows->size());
+  for (std::size_t i = 0; i < rows->size(); ++i) out.push_back(eventFromRow(*rows, i));
+  return out;
+}
+
+Result<std::int64_t> DeviceStore::newestEventId() {
+  const Catalogue& cat = catalogueFor(db_.dialect());
+  auto pooled = db_.acquire();
+  if (!pooled.ok()) return pooled.error();
+  auto rows = (*pooled)->query(cat.select_newest_event_id);
+  if (!rows.ok()) return rows.error();
+  return rows->empty() ? 0 : rows->integer(0, 0);
+}
+
 // ---- call records ------------------------------------------------------------------------
 
 Status DeviceStore::callStarted(const CallRecord& record) {

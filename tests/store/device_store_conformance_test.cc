@@ -264,6 +264,14 @@ TEST_P(DeviceStoreTest, EventsAreStoredOnceAndFiltered) {
   EventFilter since_id;
   since_id.since_id = k1.id;
   EXPECT_EQ(keys(since_id), (std::vector<std::string>{"k2", "k3", "k4"}));
+  // The tail other nodes' events are followed by.
+  EXPECT_EQ(*devices_->newestEventId(), all->items.front().id);
+  auto after = devices_->eventsAfter(k1.id, 2);
+  ASSERT_TRUE(after.ok()) << after.error().message;
+  ASSERT_EQ(after->size(), 2u);
+  EXPECT_EQ((*after)[0].idempotency_key, "k2");
+  EXPECT_EQ((*after)[1].idempotency_key, "k3");
+  EXPECT_TRUE(devices_->eventsAfter(all->items.front().id, 10)->empty());
   EventFilter paged;
   paged.limit = 2;
   paged.offset = 1;
@@ -351,6 +359,24 @@ TEST_P(DeviceStoreTest, CallStartAndEndPairUpOncePerEvent) {
     }
   }
   EXPECT_TRUE(found_lone);
+}
+
+// A call event replayed (from a node's spool) after its system was removed is stored without
+// its system and opens no call record, instead of failing the whole batch on the foreign key.
+TEST_P(DeviceStoreTest, CallEventOfARemovedSystemIsStoredWithoutItsCall) {
+  System a = create("Alpha");
+  ASSERT_TRUE(store_->deleteSystem(a.id, "tester").ok());
+  CallRecord start;
+  start.system_id = a.id;
+  start.call_id = "1";
+  start.started_at = clock_.now();
+  start.source = "feedback";
+  auto stored = devices_->storeEvents({event("late", a.id, "call-connected"), event("other", std::nullopt)},
+                                      {{CallUpdate::Kind::kStarted, 0, start}});
+  ASSERT_TRUE(stored.ok()) << stored.error().message;
+  ASSERT_EQ(stored->size(), 2u);
+  EXPECT_FALSE((*stored)[0].system_id.has_value());
+  EXPECT_EQ(devices_->callRecords({})->total, 0);
 }
 
 TEST_P(DeviceStoreTest, OneOpenTicketPerSystemAndKind) {

@@ -365,6 +365,8 @@ const Catalogue kCatalogue{
     .list_events_newest_first = "SELECT " ATRIUM_EVENT_COLUMNS " FROM events" ATRIUM_EVENT_FILTER
                                 " ORDER BY id DESC LIMIT $6 OFFSET $7",
     .count_events = "SELECT count(*) FROM events" ATRIUM_EVENT_FILTER,
+    .select_events_after = "SELECT " ATRIUM_EVENT_COLUMNS " FROM events WHERE id > $1 ORDER BY id LIMIT $2",
+    .select_newest_event_id = "SELECT max(id) FROM events",
 
     .upsert_open_call =
         "INSERT INTO call_records (system_id, call_id, direction, remote, protocol, started_at, "
