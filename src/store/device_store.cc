@@ -303,7 +303,8 @@ Result<Page<StoredEvent>> DeviceStore::events(const EventFilter& f) {
       std::move(params), f.limit, f.offset, eventFromRow);
 }
 
-Result<std::vector<StoredEvent>> DeviceStore::eventsAfter(std::int64_t after_id, std::int64_t limit) {
+Result<std::vector<StoredEvent>> DeviceStore::eventsAfter(std::int64_t after_id,
+                                                          std::int64_t limit) {
   const Catalogue& cat = catalogueFor(db_.dialect());
   auto pooled = db_.acquire();
   if (!pooled.ok()) return pooled.error();

@@ -371,8 +371,9 @@ TEST_P(DeviceStoreTest, CallEventOfARemovedSystemIsStoredWithoutItsCall) {
   start.call_id = "1";
   start.started_at = clock_.now();
   start.source = "feedback";
-  auto stored = devices_->storeEvents({event("late", a.id, "call-connected"), event("other", std::nullopt)},
-                                      {{CallUpdate::Kind::kStarted, 0, start}});
+  auto stored =
+      devices_->storeEvents({event("late", a.id, "call-connected"), event("other", std::nullopt)},
+                            {{CallUpdate::Kind::kStarted, 0, start}});
   ASSERT_TRUE(stored.ok()) << stored.error().message;
   ASSERT_EQ(stored->size(), 2u);
   EXPECT_FALSE((*stored)[0].system_id.has_value());
