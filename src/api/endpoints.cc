@@ -226,14 +226,17 @@ Result<net::Response> Endpoints::patchSystem(const std::string& id, const ApiCal
   if (!isUuid(id)) return systemNotFound(id);
   auto patch = parseSystemPatch(call.body);
   if (!patch.ok()) return patch.error();
-  auto s = store_.updateSystem(id, *patch, call.actor);
+  std::vector<std::string> notices;
+  auto s = store_.updateSystem(id, *patch, call.actor, &notices);
   if (!s.ok()) {
     if (s.error().code == ErrorCode::kNotFound) return systemNotFound(id);
     std::optional<std::string> serial;
     if (patch->serial_number) serial = *patch->serial_number;
     return systemConflict(s.error(), patch->name, serial);
   }
-  return ok(200, systemToJson(*s));
+  json body = systemToJson(*s);
+  if (!notices.empty()) body["warnings"] = notices;
+  return ok(200, std::move(body));
 }
 
 Result<net::Response> Endpoints::deleteSystem(const std::string& id, const ApiCall& call) {

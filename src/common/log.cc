@@ -1,10 +1,12 @@
 #include "common/log.h"
 
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <atomic>
 #include <mutex>
 
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
+#include "common/redact.h"
 
 namespace atrium::log {
 namespace {
@@ -114,7 +116,8 @@ void write(Level level, std::string_view event, Fields fields) {
   ensureLogger();
   auto logger = spdlog::get("atrium");
   if (!logger->should_log(toSpd(level))) return;
-  logger->log(toSpd(level), formatEvent(g_format.load(), event, fields));
+  // No line carries a system's feedback secret, whatever a device or a caller put in a field.
+  logger->log(toSpd(level), redactSecrets(formatEvent(g_format.load(), event, fields)));
 }
 
 }  // namespace atrium::log

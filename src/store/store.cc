@@ -1,8 +1,8 @@
 #include "store/store.h"
 
-
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <nlohmann/json.hpp>
 #include <string_view>
@@ -453,7 +453,7 @@ Result<Page<System>> Store::listSystems(const SystemFilter& filter) {
 }
 
 Result<System> Store::updateSystem(const std::string& id, const SystemPatch& patch,
-                                   const std::string& actor) {
+                                   const std::string& actor, std::vector<std::string>* notices) {
   const Catalogue& cat = catalogueFor(db_.dialect());
   auto pooled = db_.acquire();
   if (!pooled.ok()) return pooled.error();
@@ -473,6 +473,23 @@ Result<System> Store::updateSystem(const std::string& id, const SystemPatch& pat
   if (patch.software_version) next.software_version = *patch.software_version;
   if (patch.username) next.username = *patch.username;
   if (patch.password) next.password = *patch.password;
+  if (patch.addresses && !patch.password && !old->password.empty()) {
+    // The stored password was given for the old addresses: the next poll would send it to
+    // whatever listens at a new one. It must be given again with (or after) the change.
+    const auto& before = old->addresses;
+    const bool new_address =
+        std::any_of(next.addresses.begin(), next.addresses.end(), [&](const std::string& a) {
+          return std::find(before.begin(), before.end(), a) == before.end();
+        });
+    if (new_address) {
+      next.password.clear();
+      if (notices != nullptr) {
+        notices->push_back(
+            "the system's management password was dropped because its addresses changed; set "
+            "\"credentials\" again so that Atrium can poll it");
+      }
+    }
+  }
   if (patch.status) next.status = *patch.status;
   if (patch.last_seen) next.last_seen = truncateMs(*patch.last_seen);
   if (patch.h323_id) next.h323_id = *patch.h323_id;

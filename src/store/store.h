@@ -55,8 +55,11 @@ class Store {
   Result<System> createSystem(const System& system, const std::string& actor);
   Result<System> system(const std::string& id);
   Result<Page<System>> listSystems(const SystemFilter& filter);
+  // A change of addresses that brings a new one drops the stored password unless the patch sets
+  // it: it was given for the old addresses. What was dropped is told in `notices`.
   Result<System> updateSystem(const std::string& id, const SystemPatch& patch,
-                              const std::string& actor);
+                              const std::string& actor,
+                              std::vector<std::string>* notices = nullptr);
   Status deleteSystem(const std::string& id, const std::string& actor);
 
   // --- audit --------------------------------------------------------------------------------
