@@ -245,6 +245,13 @@ net::Response ApiServer::metrics() const {
            "Feedback posts refused for an unknown secret.", f.unknown_secret);
     metric("atrium_feedback_malformed_total", "counter", "Feedback posts that could not be read.",
            f.malformed);
+    metric("atrium_feedback_events_dropped_total", "counter",
+           "Feedback events dropped over ingest.max_events_per_post or a system's rate.",
+           f.dropped_events);
+    metric("atrium_feedback_known_secrets", "gauge",
+           "Systems whose feedback secret this node holds (it takes their posts while the database "
+           "is away).",
+           f.known_secrets);
   }
   return res;
 }

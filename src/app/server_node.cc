@@ -249,10 +249,14 @@ Result<std::unique_ptr<ServerNode>> ServerNode::start(const config::Config& cfg,
   p->device_store = std::make_unique<store::DeviceStore>(*p->db, clock);
   p->event_sink = std::make_unique<ingest::EventSink>(*p->device_store, *p->spool);
   p->owner_notifier = std::make_unique<OwnerNotifier>(*p->runtime);
-  // On PostgreSQL (a cluster) a retried post is recognised by every node: the window is shared.
+  // A retried post is stored once whichever node takes it (the store's retry window); every
+  // known secret is held so the spool takes their posts while the database is away.
+  ingest::FeedbackLimits feedback_limits;
+  feedback_limits.max_events_per_post = cfg.ingest.max_events_per_post;
+  feedback_limits.max_events_per_system_per_second = cfg.ingest.max_events_per_system_per_second;
   p->feedback_ingest = std::make_unique<ingest::FeedbackIngest>(
-      *p->device_store, *p->event_sink, clock, cfg.node.name,
-      p->db->dialect() == store::Dialect::kPostgres ? p->cluster_store.get() : nullptr);
+      *p->device_store, *p->event_sink, clock, cfg.node.name, feedback_limits);
+  p->feedback_ingest->start();
   p->trap_ingest = std::make_unique<ingest::TrapIngest>(*p->device_store, *p->event_sink, clock, cfg.node.name);
 
   // ---- polling, and reactions to boot and registration events ---------------------------------
@@ -417,6 +421,7 @@ void ServerNode::stop() {
   p.api->stop();
   if (p.trap_receiver) p.trap_receiver->stop();
   p.poller->stop();
+  p.feedback_ingest->stop();
   p.reactor->stop();
   p.event_sink->stop();
   p.runtime->stop();

@@ -172,6 +172,7 @@ std::string encodeBatch(const std::vector<store::StoredEvent>& events) {
                      {"node", e.node},
                      {"source_address", e.source_address},
                      {"payload", e.payload}});
+    if (e.retry_key) batch.back()["retry_key"] = *e.retry_key;
   }
   return dump(json{{"v", 1}, {"events", std::move(batch)}});
 }
@@ -197,6 +198,7 @@ Result<std::vector<store::StoredEvent>> decodeBatch(std::string_view record) {
       e.node = item.at("node").get<std::string>();
       e.source_address = item.at("source_address").get<std::string>();
       e.payload = item.at("payload").get<std::string>();
+      if (item.contains("retry_key")) e.retry_key = item.at("retry_key").get<std::string>();
       out.push_back(std::move(e));
     }
   } catch (const json::exception& ex) {

@@ -129,7 +129,13 @@ void EventSink::replayLoop() {
   while (!stopping_) {
     if (spool_.pendingCount() > 0) {
       lock.unlock();
-      bool drained = replayOnce();
+      bool drained = false;
+      try {
+        drained = replayOnce();
+      } catch (const std::exception& e) {
+        // Never the end of the replay: logged, and tried again after the retry interval.
+        log::error("ingest.replay_unexpected_error", {{"detail", e.what()}});
+      }
       lock.lock();
       if (drained) continue;
     }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
@@ -37,24 +38,68 @@ bool databaseDown(const Error& e) {
 }  // namespace
 
 FeedbackIngest::FeedbackIngest(store::DeviceStore& store, EventSink& sink, const Clock& clock,
-                               std::string node, store::ClusterStore* shared_retries)
-    : store_(store),
-      sink_(sink),
-      clock_(clock),
-      node_(std::move(node)),
-      shared_retries_(shared_retries) {}
+                               std::string node, FeedbackLimits limits)
+    : store_(store), sink_(sink), clock_(clock), node_(std::move(node)), limits_(limits) {}
 
-std::string FeedbackIngest::retryKeyFor(const std::string& content_key) {
-  if (shared_retries_ == nullptr) return retries_.keyFor(content_key);
-  // A key this node handed out while the database was away stays the key of that content.
-  auto shared = shared_retries_->retryKey(content_key, kRetryWindow.count(),
-                                          retries_.peek(content_key).value_or(std::string()));
-  if (shared.ok()) {
-    retries_.remember(content_key, *shared);
-    return *shared;
+FeedbackIngest::~FeedbackIngest() { stop(); }
+
+void FeedbackIngest::start() {
+  std::lock_guard lock(thread_mu_);
+  if (reload_thread_.joinable()) return;
+  stopping_ = false;
+  Status loaded = loadSecrets();
+  if (!loaded.ok()) {
+    log::warn("feedback.secrets_not_loaded", {{"detail", loaded.error().message}});
   }
-  // The database is away: the events go to the spool, keyed by this node's window.
-  return retries_.keyFor(content_key);
+  reload_thread_ = std::thread([this] { reloadLoop(); });
+}
+
+void FeedbackIngest::stop() {
+  {
+    std::lock_guard lock(thread_mu_);
+    if (!reload_thread_.joinable()) return;
+    stopping_ = true;
+  }
+  thread_cv_.notify_all();
+  reload_thread_.join();
+}
+
+void FeedbackIngest::reloadLoop() {
+  // Systems created a little before the last look (on any node, by its clock) are looked for
+  // again, so clock differences within the time-sync limit lose none.
+  constexpr auto kCreatedOverlap = std::chrono::minutes(2);
+  std::unique_lock lock(thread_mu_);
+  auto next_full = clock_.monotonic() + limits_.secrets_reload;
+  bool last_ok = true;
+  while (!stopping_) {
+    if (thread_cv_.wait_for(lock, limits_.secrets_refresh, [this] { return stopping_; })) break;
+    lock.unlock();
+    const bool full = !last_ok || clock_.monotonic() >= next_full;
+    Status loaded = okStatus();
+    try {
+      loaded = full ? loadSecrets() : loadSecrets(clock_.now() - kCreatedOverlap);
+    } catch (const std::exception& e) {
+      loaded = Error::internal(std::string("unexpected error: ") + e.what());
+    }
+    if (!loaded.ok() && last_ok) {
+      log::warn("feedback.secrets_not_loaded", {{"detail", loaded.error().message}});
+    }
+    if (loaded.ok() && full) next_full = clock_.monotonic() + limits_.secrets_reload;
+    last_ok = loaded.ok();
+    lock.lock();
+  }
+}
+
+Status FeedbackIngest::loadSecrets(std::optional<store::TimePoint> created_since) {
+  auto secrets = store_.feedbackSecrets(created_since.value_or(store::TimePoint{}));
+  if (!secrets.ok()) return secrets.error();
+  const auto now = clock_.monotonic();
+  std::lock_guard lock(mu_);
+  if (!created_since) by_secret_.clear();  // a full load also forgets removed systems
+  for (auto& [system_id, secret] : *secrets) {
+    if (!secret.empty()) by_secret_[secret] = {std::move(system_id), now};
+  }
+  return okStatus();
 }
 
 void FeedbackIngest::noteUnknownSecret(const std::string& peer_address) {
@@ -157,12 +202,27 @@ Result<std::size_t> FeedbackIngest::handle(std::string_view secret_view, std::st
     return Error::invalid("the feedback document cannot be read: " + reason);
   }
 
+  const std::size_t parsed_count = parsed->size();
+  std::size_t keep = std::min(parsed_count, limits_.max_events_per_post);
+  const bool over_post_limit = keep < parsed_count;
+  keep = allowance(*system_id, keep);
+  if (keep < parsed_count)
+    reportDropped(*system_id, parsed_count - keep, parsed_count, over_post_limit);
+
   Reception reception{*system_id, node_, peer_address, clock_.now()};
+  const std::int64_t received_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       reception.received_at.time_since_epoch())
+                                       .count();
   std::vector<store::StoredEvent> events;
-  events.reserve(parsed->size());
-  for (const auto& e : *parsed) {
-    events.push_back(storedDeviceEvent(e, source, reception));
-    events.back().idempotency_key = retryKeyFor(events.back().idempotency_key);
+  events.reserve(keep);
+  for (std::size_t i = 0; i < keep; ++i) {
+    store::StoredEvent e = storedDeviceEvent((*parsed)[i], source, reception);
+    // The content's key decides what is a retry (the store keeps one per content within
+    // store::kRetryWindow); the stored key only tells this copy from a replay of itself.
+    e.retry_key = e.idempotency_key;
+    e.idempotency_key =
+        devices::sha256Hex(fmt::format("{}@{}@{}", *e.retry_key, received_ms, node_));
+    events.push_back(std::move(e));
   }
   const std::size_t count = events.size();
   ATRIUM_TRY(sink_.accept(std::move(events)));
@@ -171,8 +231,71 @@ Result<std::size_t> FeedbackIngest::handle(std::string_view secret_view, std::st
   return count;
 }
 
+std::size_t FeedbackIngest::allowance(const std::string& system_id, std::size_t wanted) {
+  const double rate = static_cast<double>(limits_.max_events_per_system_per_second);
+  const double burst = rate * 10;
+  const auto now = clock_.monotonic();
+  std::lock_guard lock(mu_);
+  auto [it, fresh] = buckets_.try_emplace(system_id);
+  Bucket& b = it->second;
+  if (fresh) {
+    b.tokens = burst;
+  } else {
+    const double elapsed = std::chrono::duration<double>(now - b.refilled).count();
+    b.tokens = std::min(burst, b.tokens + std::max(0.0, elapsed) * rate);
+  }
+  b.refilled = now;
+  const auto granted = static_cast<std::size_t>(std::min(b.tokens, static_cast<double>(wanted)));
+  b.tokens -= static_cast<double>(granted);
+  return granted;
+}
+
+void FeedbackIngest::reportDropped(const std::string& system_id, std::size_t dropped,
+                                   std::size_t parsed, bool over_post_limit) {
+  constexpr auto kTicketInterval = std::chrono::seconds(10);
+  dropped_ += dropped;
+  const auto now = clock_.monotonic();
+  std::uint64_t total = 0;
+  {
+    std::lock_guard lock(mu_);
+    Bucket& b = buckets_[system_id];
+    b.dropped_since_ticket += dropped;
+    if (b.last_ticket != std::chrono::steady_clock::time_point{} &&
+        now - b.last_ticket < kTicketInterval)
+      return;
+    b.last_ticket = now;
+    total = b.dropped_since_ticket;
+    b.dropped_since_ticket = 0;
+  }
+  const std::string why =
+      over_post_limit
+          ? fmt::format(
+                "one feedback post held {} events, more than ingest.max_events_per_post ({})",
+                parsed, limits_.max_events_per_post)
+          : fmt::format(
+                "the system sends more than ingest.max_events_per_system_per_second ({}) events "
+                "per second",
+                limits_.max_events_per_system_per_second);
+  log::warn("feedback.events_dropped",
+            {{"system_id", system_id}, {"dropped", total}, {"reason", why}});
+  auto ticket = store_.raiseTicket(system_id, store::kTicketFeedbackFlood, "major",
+                                   fmt::format("{}; {} events were dropped (counted in "
+                                               "atrium_feedback_events_dropped_total)",
+                                               why, total));
+  if (!ticket.ok()) {
+    log::warn("feedback.ticket_failed",
+              {{"system_id", system_id}, {"detail", ticket.error().message}});
+  }
+}
+
 FeedbackStats FeedbackIngest::stats() const {
-  return {posts_.load(), events_.load(), unknown_secret_.load(), malformed_.load()};
+  std::size_t known = 0;
+  {
+    std::lock_guard lock(mu_);
+    known = by_secret_.size();
+  }
+  return {posts_.load(),     events_.load(),  unknown_secret_.load(),
+          malformed_.load(), dropped_.load(), known};
 }
 
 }  // namespace atrium::ingest

@@ -61,17 +61,27 @@ void EventReactor::onEventsStored(const std::vector<store::StoredEvent>& events)
 bool EventReactor::queueLocked(const store::StoredEvent& e) {
   if (!e.system_id || !ownership_.owns(*e.system_id)) return false;
   if (!isRestart(e.kind) && e.kind != "notification") return false;
-  if (jobs_.size() >= kMaxQueuedJobs) {
-    log::warn("reactor.queue_full", {{"system_id", *e.system_id}, {"kind", e.kind}});
-    return false;
-  }
   Job job{*e.system_id, e.kind, "", e.source_address};
   auto payload = nlohmann::json::parse(e.payload, nullptr, false);
   if (payload.is_object() && payload.contains("identity") && payload["identity"].is_object()) {
     job.reported_address = payload["identity"].value("ipv4_address", "");
     if (job.reported_address.empty()) job.reported_address = payload["identity"].value("ipv6_address", "");
   }
-  jobs_.push_back(std::move(job));
+  // One reaction per system waits at a time: a system that sends a thousand boot events gets
+  // one reaction (to the newest), and cannot hold up the others' behind its own.
+  auto queued = pending_.find(job.system_id);
+  if (queued != pending_.end()) {
+    if (job.kind == "notification" && queued->second.kind != "notification")
+      job.kind = queued->second.kind;
+    queued->second = std::move(job);
+    return false;
+  }
+  if (jobs_.size() >= kMaxQueuedJobs) {
+    log::warn("reactor.queue_full", {{"system_id", *e.system_id}, {"kind", e.kind}});
+    return false;
+  }
+  jobs_.push_back(job.system_id);
+  pending_.emplace(job.system_id, std::move(job));
   return true;
 }
 
@@ -150,10 +160,17 @@ void EventReactor::run() {
       continue;
     }
     if (jobs_.empty()) continue;
-    Job job = std::move(jobs_.front());
+    auto next = pending_.extract(jobs_.front());
     jobs_.pop_front();
+    if (next.empty()) continue;
+    Job job = std::move(next.mapped());
     lock.unlock();
-    handle(job);
+    try {
+      handle(job);
+    } catch (const std::exception& ex) {
+      // A bug or a device answer nobody expected: logged, and the other systems' reactions go on.
+      log::error("reactor.unexpected_error", {{"system_id", job.system_id}, {"detail", ex.what()}});
+    }
     lock.lock();
   }
 }

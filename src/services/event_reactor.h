@@ -16,10 +16,11 @@
 #include <condition_variable>
 #include <deque>
 #include <map>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 
 #include "devices/driver.h"
 #include "ingest/event_sink.h"
@@ -73,7 +74,8 @@ class EventReactor final : public ingest::EventObserver {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Job> jobs_;
+  std::deque<std::string> jobs_;                  // system ids, in the order first queued
+  std::unordered_map<std::string, Job> pending_;  // the one waiting reaction of each system
   bool stopping_ = false;
   std::uint64_t settings_applied_ = 0;
   std::thread thread_;

@@ -63,6 +63,7 @@ struct Catalogue {
   // --- systems as polling and ingest see them (DeviceStore) ---------------------------------
   std::string_view select_systems_after;      // $1 after id ('' from the start), $2 limit
   std::string_view select_system_by_secret;   // $1 feedback secret
+  std::string_view select_feedback_secrets;   // $1 created at or after (ms) -> id, feedback_secret
   std::string_view select_systems_by_address; // $1 address (exact, any of the addresses)
   // $1 id, $2 status, $3 last_seen (NULL keeps it), $4 last_polled_at, $5 last_poll_error,
   // $6 active_calls, $7 h323_status, $8 sip_status; identity, '' keeps the stored value:
@@ -78,10 +79,15 @@ struct Catalogue {
 
   // --- events -------------------------------------------------------------------------------
   // $1 system_id (NULL, or set to NULL when no such system), $2 idempotency_key, $3 source,
-  // $4 kind, $5 received_at, $6 occurred_at, $7 node, $8 source_address, $9 payload.
-  // Returns the new id and the system id stored (NULL when the system no longer exists); no row
-  // when the key was stored before.
+  // $4 kind, $5 received_at, $6 occurred_at, $7 node, $8 source_address, $9 payload,
+  // $10 retry_key (NULL for events without a retry window). Returns the new id and the system id
+  // stored (NULL when the system no longer exists); no row when the key was stored before.
   std::string_view insert_event;
+  // Serialises the writers of one retry key until their transactions end ($1 the key; empty
+  // where BEGIN already serialises writers), so two nodes storing the same retry at once store
+  // it once; and finds an event of that key received within [$2, $3] (ms).
+  std::string_view lock_retry_key;
+  std::string_view select_retry_within;
   // Filters: $1 system_id, $2 since_id, $3 since (received_at), $4 source, $5 kind; lists add
   // $6 limit, $7 offset. Columns: id, system_id, idempotency_key, source, kind, received_at,
   // occurred_at, node, source_address, payload.
@@ -102,8 +108,14 @@ struct Catalogue {
   std::string_view select_open_call;  // $1 system_id, $2 call_id -> id, started_at, remote...
   // $1 id, $2 ended_at, $3 duration_seconds, $4 cause, $5 remote, $6 protocol, $7 direction
   std::string_view end_call;
-  // $1..$10: the columns without id, for a call that ended with no open record.
+  // $1..$10: the columns without id, for a call that ended with no open record, and
+  // $11 start_missed (true: started_at was worked out from the end, no connect seen yet).
   std::string_view insert_ended_call;
+  // The ended record a late connect belongs to: $1 system_id, $2 call_id, ended within [$3, $4]
+  // with its start missed, the earliest first -> id, ended_at, duration_seconds.
+  std::string_view select_missed_start_call;
+  // $1 id, $2 started_at, $3 duration_seconds, $4 direction, $5 remote, $6 protocol.
+  std::string_view fill_missed_start;
   // Filters: $1 system_id, $2 since (started_at), $3 open only (bool); list adds $4 limit,
   // $5 offset; newest first.
   std::string_view list_calls;

@@ -95,12 +95,6 @@ struct ClusterCatalogue {
   std::string_view retire_validation_keys;  // $1 grace ms
   std::string_view insert_validation_key;   // $1 id, $2 secret -> the key columns
   std::string_view select_validation_keys;  // current first, then retired within grace
-
-  // --- ingest retry window ------------------------------------------------------------------
-  // $1 content key, $2 salted key if new, $3 window ms -> salted_key: the stored one while its
-  // first sighting is within the window, else $2 (and first_seen becomes now).
-  std::string_view upsert_retry_key;
-  std::string_view prune_retry_keys;  // $1 window ms
 };
 
 const ClusterCatalogue& sqliteClusterCatalogue();

@@ -22,8 +22,6 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view kTaskLeasePrefix = "task:";
-// How often retryKey forgets content first seen longer than a window ago.
-constexpr std::uint64_t kRetryPruneEvery = 1024;
 
 std::vector<std::string> parseList(const std::string& text) {
   std::vector<std::string> out;
@@ -601,28 +599,6 @@ Result<std::vector<ValidationKey>> ClusterStore::validationKeys() {
   out.reserve(r->size());
   for (std::size_t i = 0; i < r->size(); ++i) out.push_back(keyFromRow(*r, i));
   return out;
-}
-
-// ---- ingest retry window -------------------------------------------------------------------
-
-Result<std::string> ClusterStore::retryKey(const std::string& content_key, std::int64_t window_ms,
-                                           const std::string& proposed_key) {
-  if (content_key.empty())
-    return Error::invalid("a retry key needs the content key", "content_key");
-  const ClusterCatalogue& cat = clusterCatalogueFor(db_.dialect());
-  auto pooled = db_.acquire();
-  if (!pooled.ok()) return pooled.error();
-  if (++retry_calls_ % kRetryPruneEvery == 0) {
-    // Content first seen more than a window ago is as good as never seen: forget it. A failed
-    // prune only leaves rows for the next one.
-    (void)(**pooled).query(cat.prune_retry_keys, Params{window_ms});
-  }
-  auto r = (**pooled).query(
-      cat.upsert_retry_key,
-      Params{content_key, proposed_key.empty() ? randomHex(32) : proposed_key, window_ms});
-  if (!r.ok()) return r.error();
-  if (r->empty()) return Error::internal("the retry window returned no key");
-  return r->text(0, 0);
 }
 
 }  // namespace atrium::store

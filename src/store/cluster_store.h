@@ -1,6 +1,6 @@
 // What nodes of one installation share to work as a cluster, all through the database (there is
 // no node-to-node channel): the node registry, leases with fencing tokens, the task queue with its
-// history, the installation's validation keys, and the shared retry window of ingest.
+// history, the installation's validation keys.
 //
 // Every time in this interface is milliseconds since the epoch on the DATABASE clock: liveness,
 // lease expiry and task due times are decided in SQL against the database's own clock
@@ -212,18 +212,8 @@ class ClusterStore {
   // The current key first, then retired keys still within their grace period.
   Result<std::vector<ValidationKey>> validationKeys();
 
-  // ---- ingest retry window, shared by all nodes ----
-  // The idempotency key to store for content seen now: the same salted key for every repeat of
-  // `content_key` within `window_ms` of its first sighting, on any node; a fresh one afterwards.
-  // One statement on the database clock, so two nodes seeing the same retry agree. The fresh key
-  // is `proposed_key` when given (ingest passes the key its local window handed out while the
-  // database was away, so a retry after the outage keeps that key), else random (64 hex digits).
-  Result<std::string> retryKey(const std::string& content_key, std::int64_t window_ms,
-                               const std::string& proposed_key = {});
-
  private:
   Database& db_;
-  std::atomic<std::uint64_t> retry_calls_{0};  // every so many, old retry keys are pruned
 };
 
 // The bucket a system belongs to (stable across nodes and versions: FNV-1a of the id).

@@ -1,10 +1,11 @@
 #include "store/device_store.h"
 
-
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
+#include "common/redact.h"
 #include "store/catalogue.h"
 #include "store/paging.h"
 #include "store/system_rows.h"
@@ -91,7 +92,45 @@ Ticket ticketFromRow(const Rows& r, std::size_t i) {
   return t;
 }
 
+// Takes the retry keys of a batch in one order (sorted), so two batches sharing keys cannot
+// deadlock; a no-op where BEGIN already serialises writers (SQLite).
+Status lockRetryKeys(Connection& conn, const Catalogue& cat,
+                     const std::vector<StoredEvent>& events) {
+  if (cat.lock_retry_key.empty()) return okStatus();
+  std::set<std::string> keys;
+  for (const StoredEvent& e : events) {
+    if (e.retry_key) keys.insert(*e.retry_key);
+  }
+  for (const std::string& key : keys) {
+    auto r = conn.query(cat.lock_retry_key, Params{key});
+    if (!r.ok()) return r.error();
+  }
+  return okStatus();
+}
+
+// How long after its connect a call's disconnect may have been stored ahead of it.
+constexpr auto kLateConnectWindow = std::chrono::hours(24 * 7);
+
 Status callStartedOn(Connection& conn, const Catalogue& cat, const CallRecord& c) {
+  // The disconnect got here first (another node stored it, or this connect comes from a spool):
+  // the ended record gets its real start instead of a new open record that nothing would close.
+  auto missed = conn.query(
+      cat.select_missed_start_call,
+      Params{c.system_id, c.call_id, toMs(c.started_at), toMs(c.started_at + kLateConnectWindow)});
+  if (!missed.ok()) return missed.error();
+  if (!missed->empty()) {
+    const TimePoint ended = fromMs(missed->integer(0, 1));
+    std::int64_t duration = missed->isNull(0, 2) ? 0 : missed->integer(0, 2);
+    if (duration <= 0) {
+      duration = std::chrono::duration_cast<std::chrono::seconds>(ended - c.started_at).count();
+    }
+    auto r =
+        conn.query(cat.fill_missed_start,
+                   Params{missed->integer(0, 0), toMs(c.started_at), duration,
+                          c.direction.empty() ? "unknown" : c.direction, c.remote, c.protocol});
+    if (!r.ok()) return r.error();
+    return okStatus();
+  }
   auto r = conn.query(cat.upsert_open_call,
                       Params{c.system_id, c.call_id, c.direction.empty() ? "unknown" : c.direction,
                              c.remote, c.protocol, toMs(c.started_at), c.source});
@@ -117,9 +156,10 @@ Status callEndedOn(Connection& conn, const Catalogue& cat, const CallRecord& c, 
   std::int64_t duration = c.duration_seconds.value_or(0);
   TimePoint started = c.started_at == TimePoint{} ? ended - std::chrono::seconds(duration)
                                                   : c.started_at;
-  auto r = conn.query(cat.insert_ended_call,
-                      Params{c.system_id, c.call_id, direction, c.remote, c.protocol, toMs(started),
-                             toMs(ended), duration, c.cause, c.source});
+  auto r =
+      conn.query(cat.insert_ended_call,
+                 Params{c.system_id, c.call_id, direction, c.remote, c.protocol, toMs(started),
+                        toMs(ended), duration, c.cause, c.source, c.started_at == TimePoint{}});
   if (!r.ok()) return r.error();
   return okStatus();
 }
@@ -174,6 +214,20 @@ Result<ManagedSystem> DeviceStore::systemByFeedbackSecret(const std::string& sec
   return std::move(list->front());
 }
 
+Result<std::vector<std::pair<std::string, std::string>>> DeviceStore::feedbackSecrets(
+    TimePoint created_since) {
+  auto pooled = db_.acquire();
+  if (!pooled.ok()) return pooled.error();
+  auto rows = (**pooled).query(catalogueFor(db_.dialect()).select_feedback_secrets,
+                               Params{toMs(created_since)});
+  if (!rows.ok()) return rows.error();
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(rows->size());
+  for (std::size_t i = 0; i < rows->size(); ++i)
+    out.emplace_back(rows->text(i, 0), rows->text(i, 1));
+  return out;
+}
+
 Result<std::vector<ManagedSystem>> DeviceStore::systemsByAddress(const std::string& address) {
   auto pooled = db_.acquire();
   if (!pooled.ok()) return pooled.error();
@@ -189,7 +243,7 @@ Status DeviceStore::recordPoll(const PollObservation& o, const std::optional<Fen
                 o.status,
                 o.reachable ? Value(toMs(o.at)) : Value(nullptr),
                 toMs(o.at),
-                o.error,
+                redactSecrets(o.error),
                 std::int64_t{o.active_calls},
                 o.h323_status,
                 o.sip_status,
@@ -255,15 +309,25 @@ Result<std::vector<StoredEvent>> DeviceStore::storeEvents(
   Transaction tx(conn);
   ATRIUM_TRY(tx.begin());
   std::vector<bool> may_touch_calls(events.size(), false);  // new, and its system exists
+  ATRIUM_TRY(lockRetryKeys(conn, cat, events));
   for (std::size_t i = 0; i < events.size(); ++i) {
     const StoredEvent& e = events[i];
     if (e.idempotency_key.empty()) {
       return Error::invalid("an event needs an idempotency key", "idempotency_key");
     }
-    auto r = conn.query(cat.insert_event,
-                        Params{optText(e.system_id), e.idempotency_key, e.source, e.kind,
-                               toMs(e.received_at), optTime(e.occurred_at), e.node,
-                               e.source_address, e.payload.empty() ? "{}" : e.payload});
+    if (e.retry_key) {
+      const std::int64_t at = toMs(e.received_at);
+      const std::int64_t window = kRetryWindow.count();
+      auto seen =
+          conn.query(cat.select_retry_within, Params{*e.retry_key, at - window, at + window});
+      if (!seen.ok()) return seen.error();
+      if (!seen->empty()) continue;  // a retry of content stored within the window
+    }
+    auto r =
+        conn.query(cat.insert_event,
+                   Params{optText(e.system_id), e.idempotency_key, e.source, e.kind,
+                          toMs(e.received_at), optTime(e.occurred_at), e.node, e.source_address,
+                          e.payload.empty() ? "{}" : e.payload, optText(e.retry_key)});
     if (!r.ok()) return r.error();
     if (r->empty()) continue;  // stored before
     // A call record needs its system: an event replayed from the spool after its system was
@@ -330,7 +394,11 @@ Result<std::int64_t> DeviceStore::newestEventId() {
 Status DeviceStore::callStarted(const CallRecord& record) {
   auto pooled = db_.acquire();
   if (!pooled.ok()) return pooled.error();
-  return callStartedOn(**pooled, catalogueFor(db_.dialect()), record);
+  Connection& conn = **pooled;
+  Transaction tx(conn);
+  ATRIUM_TRY(tx.begin());
+  ATRIUM_TRY(callStartedOn(conn, catalogueFor(db_.dialect()), record));
+  return tx.commit();
 }
 
 Status DeviceStore::callEnded(const CallRecord& record) {
@@ -361,8 +429,9 @@ Result<Ticket> DeviceStore::raiseTicket(const std::optional<std::string>& system
   const Catalogue& cat = catalogueFor(db_.dialect());
   auto pooled = db_.acquire();
   if (!pooled.ok()) return pooled.error();
-  auto r = (**pooled).query(cat.upsert_open_ticket,
-                            Params{optText(system_id), kind, severity, message, toMs(clock_.now())});
+  auto r = (**pooled).query(
+      cat.upsert_open_ticket,
+      Params{optText(system_id), kind, severity, redactSecrets(message), toMs(clock_.now())});
   if (!r.ok()) return r.error();
   if (r->empty()) return Error::internal("raising a ticket returned no row");
   return ticketFromRow(*r, 0);

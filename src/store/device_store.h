@@ -27,6 +27,10 @@ class DeviceStore {
   Result<ManagedSystem> managedSystem(const std::string& id);
   // NotFound when no system has this secret.
   Result<ManagedSystem> systemByFeedbackSecret(const std::string& secret);
+  // (system id, feedback secret) of the systems created at or after `created_since` (the epoch:
+  // all of them): what ingest keeps to take posts while the database is away.
+  Result<std::vector<std::pair<std::string, std::string>>> feedbackSecrets(
+      TimePoint created_since = {});
   // Systems that list this address among theirs (exact match).
   Result<std::vector<ManagedSystem>> systemsByAddress(const std::string& address);
   // Writes what a poll saw. With a fence (a node polling under its bucket lease) the write is

@@ -2,6 +2,7 @@
 // call records, tickets, and the installation's server addresses.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -44,7 +45,15 @@ struct StoredEvent {
   std::string node;                      // the node that received it
   std::string source_address;            // the packet's source IP
   std::string payload;                   // JSON object text: the event's details
+  // The key of the event's content where a repeat within kRetryWindow is the sender retrying
+  // (feedback): storeEvents keeps only the first of those, whichever node received each copy and
+  // whenever it reaches the database. Not exposed through the API.
+  std::optional<std::string> retry_key;
 };
+
+// A repeat of the same feedback content received within this time of a stored copy is a retry
+// (Cisco endpoints retry about ten times at one-second intervals); later, it is a new event.
+inline constexpr std::chrono::milliseconds kRetryWindow{60'000};
 
 struct EventFilter {
   std::optional<std::string> system_id;
@@ -98,6 +107,7 @@ inline constexpr const char* kTicketDuplicateAddress = "duplicate-address";
 inline constexpr const char* kTicketUnexpectedSoftware = "unexpected-software-version";
 inline constexpr const char* kTicketMalformedInput = "malformed-input";      // what it sent us
 inline constexpr const char* kTicketUnreadableAnswer = "unreadable-answer";  // what it answered a poll
+inline constexpr const char* kTicketFeedbackFlood = "feedback-flood";  // more events than allowed
 
 struct Ticket {
   std::int64_t id = 0;

@@ -1,8 +1,8 @@
 // Feedback retries across nodes: a system that got no answer posts the same document again, and
-// a load balancer may send the retry to another node. With the installation's shared retry
-// window (ClusterStore::retryKey, PostgreSQL) both nodes give the events the same idempotency
-// key, so the retry is stored once. Two in-process "nodes", each with its own Database pool,
-// spool and sink, on one real PostgreSQL.
+// a load balancer may send the retry to another node. Each event carries the key of its content
+// and the store keeps one per content within store::kRetryWindow, so the retry is stored once.
+// Two in-process "nodes", each with its own Database pool, spool and sink, on one real
+// PostgreSQL.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -14,7 +14,6 @@
 #include "ingest/event_sink.h"
 #include "ingest/feedback_ingest.h"
 #include "ingest/spool.h"
-#include "store/cluster_store.h"
 #include "store/device_store.h"
 #include "store/store.h"
 #include "support/backends.h"
@@ -39,17 +38,15 @@ struct Node {
     if (!opened.ok()) throw std::runtime_error(opened.error().message);
     db = std::move(opened).value();
     devices = std::make_unique<store::DeviceStore>(*db, clock);
-    cluster = std::make_unique<store::ClusterStore>(*db);
     auto s = Spool::open(spool_dir);
     if (!s.ok()) throw std::runtime_error(s.error().message);
     spool = std::move(s).value();
     sink = std::make_unique<EventSink>(*devices, *spool);
-    feedback = std::make_unique<FeedbackIngest>(*devices, *sink, clock, name, cluster.get());
+    feedback = std::make_unique<FeedbackIngest>(*devices, *sink, clock, name);
   }
 
   std::unique_ptr<store::Database> db;
   std::unique_ptr<store::DeviceStore> devices;
-  std::unique_ptr<store::ClusterStore> cluster;
   std::unique_ptr<Spool> spool;
   std::unique_ptr<EventSink> sink;
   std::unique_ptr<FeedbackIngest> feedback;

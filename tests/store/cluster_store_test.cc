@@ -660,53 +660,6 @@ TEST_P(ClusterStoreTest, RotatedValidationKeysStayValidForTheirGracePeriod) {
             ErrorCode::kInvalidArgument);
 }
 
-// ---- retry window ----------------------------------------------------------------------------
-
-TEST_P(ClusterStoreTest, TwoNodesAgreeOnTheRetryKeyWithinTheWindow) {
-  ClusterStore& other = secondNode();
-  auto first = ok(cluster_->retryKey("boot-of-room-1", 60'000));
-  EXPECT_EQ(first.size(), 64u);
-  EXPECT_EQ(ok(other.retryKey("boot-of-room-1", 60'000)), first);  // the retry reached node b
-  EXPECT_EQ(ok(cluster_->retryKey("boot-of-room-1", 60'000)), first);
-  EXPECT_NE(ok(other.retryKey("boot-of-room-2", 60'000)), first);
-
-  // After the window, the same content is a new event with a new key, then stable again.
-  std::string later;
-  ASSERT_TRUE(eventually([&] {
-    later = ok(other.retryKey("boot-of-room-1", 20));
-    return later != first;
-  }));
-  EXPECT_EQ(ok(cluster_->retryKey("boot-of-room-1", 60'000)), later);
-
-  // A proposed key is used when the content is new, and only then.
-  EXPECT_EQ(ok(cluster_->retryKey("trap-1", 60'000, "spooled-key")), "spooled-key");
-  EXPECT_EQ(ok(other.retryKey("trap-1", 60'000, "another-key")), "spooled-key");
-}
-
-TEST_P(ClusterStoreTest, ConcurrentSightingsOfNewContentGetOneKey) {
-  ClusterStore& other = secondNode();
-  for (int round = 0; round < 20; ++round) {
-    const std::string content = fmt::format("content-{}", round);
-    Result<std::string> a = std::string();
-    Result<std::string> b = std::string();
-    std::atomic<bool> go{false};
-    std::thread ta([&] {
-      while (!go) std::this_thread::yield();
-      a = cluster_->retryKey(content, 60'000);
-    });
-    std::thread tb([&] {
-      while (!go) std::this_thread::yield();
-      b = other.retryKey(content, 60'000);
-    });
-    go = true;
-    ta.join();
-    tb.join();
-    ASSERT_TRUE(a.ok()) << a.error().message;
-    ASSERT_TRUE(b.ok()) << b.error().message;
-    EXPECT_EQ(*a, *b);
-  }
-}
-
 INSTANTIATE_TEST_SUITE_P(Backends, ClusterStoreTest,
                          ::testing::Values(testing::kSqlite, testing::kPostgres),
                          [](const auto& param_info) { return std::string(param_info.param); });

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "common/clock.h"
 #include "common/ids.h"
@@ -378,6 +379,115 @@ TEST_P(DeviceStoreTest, CallEventOfARemovedSystemIsStoredWithoutItsCall) {
   ASSERT_EQ(stored->size(), 2u);
   EXPECT_FALSE((*stored)[0].system_id.has_value());
   EXPECT_EQ(devices_->callRecords({})->total, 0);
+}
+
+// "The same post within a minute is a retry": events that carry the key of their content are
+// stored once per content within kRetryWindow, whichever copy reaches the database first (a
+// node's spool may replay the earlier copy after the later one was stored), and the same content
+// later is a new event.
+TEST_P(DeviceStoreTest, ContentSeenWithinTheRetryWindowIsStoredOnceInEitherOrder) {
+  System a = create("Alpha");
+  auto copy = [&](const std::string& key, std::chrono::milliseconds after) {
+    StoredEvent e = event(key, a.id, "boot");
+    e.retry_key = "content-1";
+    e.received_at = clock_.now() + after;
+    return e;
+  };
+  // The later copy (node B, 5 s after) first; the earlier one (node A's spool) afterwards.
+  auto stored = devices_->storeEvents({copy("b-copy", seconds(5))}, {});
+  ASSERT_TRUE(stored.ok()) << stored.error().message;
+  EXPECT_EQ(stored->size(), 1u);
+  stored = devices_->storeEvents({copy("a-copy", seconds(0))}, {});
+  ASSERT_TRUE(stored.ok()) << stored.error().message;
+  EXPECT_TRUE(stored->empty());
+  // A copy 50 s after the stored one is still a retry; two copies in one batch are one event.
+  stored = devices_->storeEvents({copy("c-copy", seconds(55)), copy("d-copy", seconds(56))}, {});
+  ASSERT_TRUE(stored.ok()) << stored.error().message;
+  EXPECT_TRUE(stored->empty());
+  // 61 s after the stored copy: the same content again, a new event.
+  stored = devices_->storeEvents({copy("later", seconds(66))}, {});
+  ASSERT_TRUE(stored.ok()) << stored.error().message;
+  EXPECT_EQ(stored->size(), 1u);
+  // Other content at the same moment is not a retry.
+  StoredEvent other = copy("other", seconds(5));
+  other.retry_key = "content-2";
+  stored = devices_->storeEvents({other}, {});
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->size(), 1u);
+  EXPECT_EQ(keys({}), (std::vector<std::string>{"other", "later", "b-copy"}));
+}
+
+// Nodes storing copies of one retry at the same moment store it once (PostgreSQL: concurrent
+// transactions on several connections; SQLite: one writer at a time).
+TEST_P(DeviceStoreTest, ConcurrentCopiesOfOneRetryAreStoredOnce) {
+  System a = create("Alpha");
+  constexpr int kRounds = 20;
+  constexpr int kWriters = 4;
+  std::atomic<int> failures{0};
+  for (int round = 0; round < kRounds; ++round) {
+    std::vector<std::thread> writers;
+    for (int w = 0; w < kWriters; ++w) {
+      writers.emplace_back([&, round, w] {
+        StoredEvent e = event("r" + std::to_string(round) + "-w" + std::to_string(w), a.id, "boot");
+        e.retry_key = "round-" + std::to_string(round);
+        e.received_at = clock_.now() + std::chrono::milliseconds(w);
+        if (!devices_->storeEvents({e}, {}).ok()) ++failures;
+      });
+    }
+    for (auto& t : writers) t.join();
+  }
+  EXPECT_EQ(failures.load(), 0);
+  EventFilter all;
+  all.limit = 1000;
+  EXPECT_EQ(devices_->events(all)->total, kRounds);
+}
+
+// A call's disconnect stored before its connect (they reached different nodes, or the connect
+// was replayed from a spool later) ends as one closed record with the connect's start, not as an
+// ended record plus an open one that nothing would close.
+TEST_P(DeviceStoreTest, AConnectArrivingAfterItsDisconnectClosesTheCall) {
+  System a = create("Alpha");
+  CallRecord start;
+  start.system_id = a.id;
+  start.call_id = "7";
+  start.direction = "incoming";
+  start.remote = "sip:carol@example.com";
+  start.protocol = "SIP";
+  start.started_at = clock_.now();
+  start.source = "feedback";
+  CallRecord end = start;
+  end.started_at = {};
+  end.remote = "";
+  end.direction = "";
+  end.ended_at = clock_.now() + seconds(40);
+  end.cause = "RemoteDisconnect";
+  ASSERT_TRUE(devices_
+                  ->storeEvents({event("end", a.id, "call-disconnected")},
+                                {{CallUpdate::Kind::kEnded, 0, end}})
+                  .ok());
+  ASSERT_TRUE(devices_
+                  ->storeEvents({event("start", a.id, "call-connected")},
+                                {{CallUpdate::Kind::kStarted, 0, start}})
+                  .ok());
+  auto calls = devices_->callRecords({});
+  ASSERT_TRUE(calls.ok());
+  ASSERT_EQ(calls->total, 1);
+  const CallRecord& c = calls->items[0];
+  EXPECT_EQ(c.started_at, clock_.now());
+  EXPECT_EQ(c.ended_at, clock_.now() + seconds(40));
+  EXPECT_EQ(c.duration_seconds, 40);
+  EXPECT_EQ(c.remote, "sip:carol@example.com");
+  EXPECT_EQ(c.direction, "incoming");
+  EXPECT_EQ(c.cause, "RemoteDisconnect");
+  CallRecordFilter open;
+  open.open_only = true;
+  EXPECT_EQ(devices_->callRecords(open)->total, 0);
+
+  // The same call id after that call ended is a new call (ids repeat after a reboot): it opens.
+  start.started_at = clock_.now() + seconds(600);
+  ASSERT_TRUE(devices_->callStarted(start).ok());
+  EXPECT_EQ(devices_->callRecords(open)->total, 1);
+  EXPECT_EQ(devices_->callRecords({})->total, 2);
 }
 
 TEST_P(DeviceStoreTest, OneOpenTicketPerSystemAndKind) {

@@ -184,15 +184,6 @@ const ClusterCatalogue kCatalogue{
                               " ORDER BY (retired_at IS NULL) DESC, created_at DESC, "
                               "valid_until DESC",
 
-    .upsert_retry_key =
-        "INSERT INTO retry_keys (content_key, salted_key, first_seen) VALUES ($1, $2, " NOW
-        ") "
-        "ON CONFLICT (content_key) DO UPDATE SET "
-        "salted_key = CASE WHEN retry_keys.first_seen < excluded.first_seen - $3 "
-        "THEN excluded.salted_key ELSE retry_keys.salted_key END, "
-        "first_seen = CASE WHEN retry_keys.first_seen < excluded.first_seen - $3 "
-        "THEN excluded.first_seen ELSE retry_keys.first_seen END RETURNING salted_key",
-    .prune_retry_keys = "DELETE FROM retry_keys WHERE first_seen < " NOW " - $1",
 };
 
 }  // namespace

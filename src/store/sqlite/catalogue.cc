@@ -291,8 +291,23 @@ ALTER TABLE systems ADD COLUMN last_poll_token INTEGER;
   " WHERE ($1 IS NULL OR entity_type = $1) AND ($2 IS NULL OR entity_id = $2)"                \
   " AND ($3 IS NULL OR actor = $3)"
 
+constexpr std::string_view kMigration4 = R"sql(
+-- "The same post within a minute is a retry", whichever node stores or spools it and whenever the
+-- database comes back: a feedback event keeps the key of its content (retry_key), and an event
+-- whose content was stored within a minute of it is a retry (DeviceStore::storeEvents). The shared
+-- window of migration 3 gave a node that could not reach the database a key of its own.
+ALTER TABLE events ADD COLUMN retry_key TEXT;
+CREATE INDEX events_retry_key_idx ON events (retry_key, received_at) WHERE retry_key IS NOT NULL;
+DROP TABLE retry_keys;
+
+-- A call whose disconnect was stored before its connect (they arrived at different nodes, or one
+-- came from a spool): the record was made ended, with a start worked out from the end; the connect
+-- fills in the real start instead of opening a record that nothing would close.
+ALTER TABLE call_records ADD COLUMN start_missed INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 const Catalogue kCatalogue{
-    .migrations = {kMigration1, kMigration2, kMigration3},
+    .migrations = {kMigration1, kMigration2, kMigration3, kMigration4},
 
     .schema_table_exists =
         "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
@@ -307,8 +322,9 @@ const Catalogue kCatalogue{
     .select_installation = "SELECT id, name, created_at, epoch FROM installation LIMIT 1",
 
     .lock_folder_tree = "",
-    .insert_folder = "INSERT INTO folders (id, name, parent_id, created_at, updated_at) "
-                     "VALUES ($1, $2, $3, $4, $5)",
+    .insert_folder =
+        "INSERT INTO folders (id, name, parent_id, created_at, updated_at) "
+        "VALUES ($1, $2, $3, $4, $5)",
     .select_folder =
         "SELECT id, name, parent_id, created_at, updated_at FROM folders WHERE id = $1",
     .select_folders =
@@ -328,44 +344,53 @@ const Catalogue kCatalogue{
                      "$16, $17, $18, $19)",
     .select_system = "SELECT " ATRIUM_SYSTEM_COLUMNS " FROM systems WHERE id = $1",
     .select_system_for_update = "SELECT " ATRIUM_SYSTEM_COLUMNS " FROM systems WHERE id = $1",
-    .update_system = "UPDATE systems SET name = $2, family = $3, model = $4, addresses = $5, "
-                     "folder_id = $6, connectivity = $7, serial_number = $8, "
-                     "software_version = $9, username = $10, password = $11, status = $12, "
-                     "last_seen = $13, created_at = $14, updated_at = $15, h323_id = $16, "
-                     "e164_alias = $17, sip_uri = $18 WHERE id = $1",
+    .update_system =
+        "UPDATE systems SET name = $2, family = $3, model = $4, addresses = $5, "
+        "folder_id = $6, connectivity = $7, serial_number = $8, "
+        "software_version = $9, username = $10, password = $11, status = $12, "
+        "last_seen = $13, created_at = $14, updated_at = $15, h323_id = $16, "
+        "e164_alias = $17, sip_uri = $18 WHERE id = $1",
     .delete_system = "DELETE FROM systems WHERE id = $1",
     .list_systems = "SELECT " ATRIUM_SYSTEM_COLUMNS " FROM systems" ATRIUM_SYSTEM_FILTER
                     " ORDER BY {order_by} LIMIT $8 OFFSET $9",
     .count_systems = "SELECT count(*) FROM systems" ATRIUM_SYSTEM_FILTER,
     .bytewise_collation = "",
 
-    .select_systems_after = "SELECT " ATRIUM_SYSTEM_COLUMNS
-                            " FROM systems WHERE id > $1 ORDER BY id LIMIT $2",
+    .select_systems_after =
+        "SELECT " ATRIUM_SYSTEM_COLUMNS " FROM systems WHERE id > $1 ORDER BY id LIMIT $2",
     .select_system_by_secret =
         "SELECT " ATRIUM_SYSTEM_COLUMNS " FROM systems WHERE feedback_secret = $1",
+    .select_feedback_secrets =
+        "SELECT id, feedback_secret FROM systems WHERE created_at >= $1 ORDER BY id",
     .select_systems_by_address =
-        "SELECT " ATRIUM_SYSTEM_COLUMNS " FROM systems WHERE EXISTS (SELECT 1 FROM json_each(systems.addresses) AS a WHERE a.value = $1) ORDER BY id",
-    .update_system_poll =
-        ATRIUM_POLL_SET
-        "last_polled_by = CASE WHEN $15 = '' THEN last_polled_by ELSE $15 END, "
-        "last_poll_token = NULL WHERE id = $1",
-    .update_system_poll_fenced =
-        ATRIUM_POLL_SET
-        "last_polled_by = $15, last_poll_token = $17 WHERE id = $1 AND EXISTS ("
-        "SELECT 1 FROM leases WHERE key = $16 AND holder = $15 AND token = $17 "
-        "AND expires_at > " ATRIUM_SQLITE_NOW ")",
+        "SELECT " ATRIUM_SYSTEM_COLUMNS
+        " FROM systems WHERE EXISTS (SELECT 1 FROM json_each(systems.addresses) AS a WHERE a.value "
+        "= $1) ORDER BY id",
+    .update_system_poll = ATRIUM_POLL_SET
+    "last_polled_by = CASE WHEN $15 = '' THEN last_polled_by ELSE $15 END, "
+    "last_poll_token = NULL WHERE id = $1",
+    .update_system_poll_fenced = ATRIUM_POLL_SET
+    "last_polled_by = $15, last_poll_token = $17 WHERE id = $1 AND EXISTS ("
+    "SELECT 1 FROM leases WHERE key = $16 AND holder = $15 AND token = $17 "
+    "AND expires_at > " ATRIUM_SQLITE_NOW ")",
     .update_system_connectivity = "UPDATE systems SET connectivity = $2 WHERE id = $1",
 
     .insert_event =
         "INSERT INTO events (system_id, idempotency_key, source, kind, received_at, occurred_at, "
-        "node, source_address, payload) VALUES ((SELECT id FROM systems WHERE id = $1), $2, "
-        "$3, $4, $5, $6, $7, $8, $9) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, system_id",
+        "node, source_address, payload, retry_key) VALUES ((SELECT id FROM systems WHERE id = $1), "
+        "$2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (idempotency_key) DO NOTHING "
+        "RETURNING id, system_id",
+    .lock_retry_key = "",
+    .select_retry_within =
+        "SELECT 1 FROM events WHERE retry_key = $1 AND received_at >= $2 AND received_at <= $3 "
+        "LIMIT 1",
     .list_events_oldest_first = "SELECT " ATRIUM_EVENT_COLUMNS " FROM events" ATRIUM_EVENT_FILTER
                                 " ORDER BY id ASC LIMIT $6 OFFSET $7",
     .list_events_newest_first = "SELECT " ATRIUM_EVENT_COLUMNS " FROM events" ATRIUM_EVENT_FILTER
                                 " ORDER BY id DESC LIMIT $6 OFFSET $7",
     .count_events = "SELECT count(*) FROM events" ATRIUM_EVENT_FILTER,
-    .select_events_after = "SELECT " ATRIUM_EVENT_COLUMNS " FROM events WHERE id > $1 ORDER BY id LIMIT $2",
+    .select_events_after =
+        "SELECT " ATRIUM_EVENT_COLUMNS " FROM events WHERE id > $1 ORDER BY id LIMIT $2",
     .select_newest_event_id = "SELECT max(id) FROM events",
 
     .upsert_open_call =
@@ -374,45 +399,65 @@ const Catalogue kCatalogue{
         "ON CONFLICT (system_id, call_id) WHERE ended_at IS NULL DO UPDATE SET "
         "direction = CASE WHEN excluded.direction = 'unknown' THEN call_records.direction "
         "ELSE excluded.direction END, "
-        "remote = CASE WHEN excluded.remote = '' THEN call_records.remote ELSE excluded.remote END, "
+        "remote = CASE WHEN excluded.remote = '' THEN call_records.remote ELSE excluded.remote "
+        "END, "
         "protocol = CASE WHEN excluded.protocol = '' THEN call_records.protocol "
         "ELSE excluded.protocol END",
-    .select_open_call = "SELECT " ATRIUM_CALL_COLUMNS " FROM call_records "
+    .select_open_call = "SELECT " ATRIUM_CALL_COLUMNS
+                        " FROM call_records "
                         "WHERE system_id = $1 AND call_id = $2 AND ended_at IS NULL",
-    .end_call = "UPDATE call_records SET ended_at = $2, duration_seconds = $3, cause = $4, "
-                "remote = CASE WHEN $5 = '' THEN remote ELSE $5 END, "
-                "protocol = CASE WHEN $6 = '' THEN protocol ELSE $6 END, "
-                "direction = CASE WHEN $7 = 'unknown' THEN direction ELSE $7 END "
-                "WHERE id = $1",
+    .end_call =
+        "UPDATE call_records SET ended_at = $2, duration_seconds = $3, cause = $4, "
+        "remote = CASE WHEN $5 = '' THEN remote ELSE $5 END, "
+        "protocol = CASE WHEN $6 = '' THEN protocol ELSE $6 END, "
+        "direction = CASE WHEN $7 = 'unknown' THEN direction ELSE $7 END "
+        "WHERE id = $1",
     .insert_ended_call =
         "INSERT INTO call_records (system_id, call_id, direction, remote, protocol, started_at, "
-        "ended_at, duration_seconds, cause, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "ended_at, duration_seconds, cause, source, start_missed) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    .select_missed_start_call =
+        "SELECT id, ended_at, duration_seconds FROM call_records WHERE system_id = $1 AND call_id "
+        "= $2 "
+        "AND start_missed AND ended_at >= $3 AND ended_at <= $4 ORDER BY ended_at LIMIT 1",
+    .fill_missed_start =
+        "UPDATE call_records SET started_at = $2, duration_seconds = $3, start_missed = false, "
+        "direction = CASE WHEN $4 = 'unknown' THEN direction ELSE $4 END, "
+        "remote = CASE WHEN $5 = '' THEN remote ELSE $5 END, "
+        "protocol = CASE WHEN $6 = '' THEN protocol ELSE $6 END WHERE id = $1",
     .list_calls = "SELECT " ATRIUM_CALL_COLUMNS " FROM call_records" ATRIUM_CALL_FILTER
                   " ORDER BY started_at DESC, id DESC LIMIT $4 OFFSET $5",
     .count_calls = "SELECT count(*) FROM call_records" ATRIUM_CALL_FILTER,
 
     .upsert_open_ticket =
         "INSERT INTO tickets (system_id, kind, severity, message, first_seen, last_seen) "
-        "VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (COALESCE(system_id, ''), kind) WHERE cleared_at IS NULL "
+        "VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (COALESCE(system_id, ''), kind) WHERE "
+        "cleared_at IS NULL "
         "DO UPDATE SET severity = excluded.severity, message = excluded.message, "
         "last_seen = excluded.last_seen RETURNING " ATRIUM_TICKET_COLUMNS,
-    .clear_ticket = "UPDATE tickets SET cleared_at = $3 WHERE COALESCE(system_id, '') = COALESCE($1, '') AND kind = $2 "
-                    "AND cleared_at IS NULL",
-    .acknowledge_ticket = "UPDATE tickets SET acknowledged_at = $2, acknowledged_by = $3 "
-                          "WHERE id = $1 RETURNING " ATRIUM_TICKET_COLUMNS,
+    .clear_ticket =
+        "UPDATE tickets SET cleared_at = $3 WHERE COALESCE(system_id, '') = COALESCE($1, '') AND "
+        "kind = $2 "
+        "AND cleared_at IS NULL",
+    .acknowledge_ticket =
+        "UPDATE tickets SET acknowledged_at = $2, acknowledged_by = $3 "
+        "WHERE id = $1 RETURNING " ATRIUM_TICKET_COLUMNS,
     .select_ticket = "SELECT " ATRIUM_TICKET_COLUMNS " FROM tickets WHERE id = $1",
     .list_tickets = "SELECT " ATRIUM_TICKET_COLUMNS " FROM tickets" ATRIUM_TICKET_FILTER
                     " ORDER BY id DESC LIMIT $4 OFFSET $5",
     .count_tickets = "SELECT count(*) FROM tickets" ATRIUM_TICKET_FILTER,
 
     .select_setting = "SELECT value FROM settings WHERE key = $1",
-    .upsert_setting = "INSERT INTO settings (key, value) VALUES ($1, $2) "
-                      "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    .upsert_setting =
+        "INSERT INTO settings (key, value) VALUES ($1, $2) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 
-    .insert_audit = "INSERT INTO audit_log (at, actor, action, entity_type, entity_id, old_value, "
-                    "new_value) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    .list_audit = "SELECT id, at, actor, action, entity_type, entity_id, old_value, new_value "
-                  "FROM audit_log" ATRIUM_AUDIT_FILTER " ORDER BY id DESC LIMIT $4 OFFSET $5",
+    .insert_audit =
+        "INSERT INTO audit_log (at, actor, action, entity_type, entity_id, old_value, "
+        "new_value) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    .list_audit =
+        "SELECT id, at, actor, action, entity_type, entity_id, old_value, new_value "
+        "FROM audit_log" ATRIUM_AUDIT_FILTER " ORDER BY id DESC LIMIT $4 OFFSET $5",
     .count_audit = "SELECT count(*) FROM audit_log" ATRIUM_AUDIT_FILTER,
 };
 
