@@ -1,9 +1,8 @@
 // What systems send, end to end through a real `atrium serve` on SQLite: HTTP feedback posted to
 // /feedback/{secret} (stored once, browsable, call records, refusals) and SNMP traps sent with
 // net-snmp's own snmptrap.
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include <map>
 
@@ -13,6 +12,7 @@
 #include "store/store.h"
 #include "support/atrium_node.h"
 #include "support/backends.h"
+#include "support/feedback_load.h"
 
 namespace atrium::testing {
 namespace {
@@ -210,6 +210,92 @@ TEST_F(IngestTest, SettingsAndAliasesAreValidated) {
                            R"({"h323_id":"tab\there"})", R"({"active_calls":3})"}) {
     EXPECT_EQ(node_->http("PATCH", "/api/v1/systems/" + system_.id, body, kJson)->status, 400u) << body;
   }
+}
+
+// One post can no longer become tens of thousands of events: a post of 12,000 <BootEvent>s is
+// answered, 100 of them (ingest.max_events_per_post) are stored, the rest counted and ticketed;
+// and a system sending more than its rate has the excess dropped, counted and ticketed too.
+TEST_F(IngestTest, AFloodOfEventsIsCappedCountedAndTicketed) {
+  auto flood = [](int count, int offset) {
+    std::string doc =
+        "<?xml version=\"1.0\"?><Event><Identification><SystemName>Room 1</SystemName>"
+        "<IPAddress>127.0.0.1</IPAddress></Identification>";
+    for (int i = 0; i < count; ++i) {
+      doc += fmt::format("<BootEvent item=\"{0}\"><Level>{0}</Level></BootEvent>", offset + i);
+    }
+    return doc + "</Event>";
+  };
+  auto posted = post(flood(12000, 0));
+  ASSERT_TRUE(posted.ok()) << posted.error().message;
+  EXPECT_EQ(posted->status, 200u) << posted->body;
+  EXPECT_EQ(getJson(*node_, "/api/v1/events?system_id=" + system_.id)["total"], 100);
+  EXPECT_EQ(metricValue(*node_, "atrium_feedback_events_dropped_total"), 11900);
+  json tickets = getJson(*node_, "/api/v1/tickets?kind=feedback-flood&system_id=" + system_.id);
+  ASSERT_EQ(tickets["total"], 1) << tickets.dump();
+  EXPECT_NE(
+      tickets["items"][0]["message"].get<std::string>().find("ingest.max_events_per_post (100)"),
+      std::string::npos)
+      << tickets.dump();
+
+  // The system's burst allowance (500 at 50 per second) has 400 left: ten posts of 100 events in
+  // a moment exceed it, and the excess is dropped.
+  for (int i = 1; i <= 10; ++i) {
+    auto more = post(flood(100, i * 1000));
+    ASSERT_TRUE(more.ok());
+    EXPECT_EQ(more->status, 200u) << more->body;
+  }
+  const auto stored =
+      getJson(*node_, "/api/v1/events?system_id=" + system_.id)["total"].get<std::int64_t>();
+  EXPECT_GE(stored, 500);
+  EXPECT_LT(stored, 1100);
+  EXPECT_EQ(metricValue(*node_, "atrium_feedback_events_dropped_total"), 11900 + (1100 - stored));
+  // Another system is not held back by the first one's flood (its burst is its own).
+  ASSERT_TRUE(node_->stop().has_value());
+  auto other = seedSystem(*node_, "Room 2", "127.0.0.2");
+  ASSERT_TRUE(node_->start().ok()) << node_->log();
+  auto boot = post(xapi::buildBootFeedback(identity()), other.secret);
+  ASSERT_TRUE(boot.ok());
+  EXPECT_EQ(boot->status, 200u) << boot->body;
+  EXPECT_EQ(getJson(*node_, "/api/v1/events?system_id=" + other.id)["total"], 1);
+}
+
+// Changing where a system is must not send its password to whoever answers at the new address.
+TEST_F(IngestTest, ANewAddressDropsTheStoredPasswordUnlessItIsGivenAgain) {
+  const std::string target = "/api/v1/systems/" + system_.id;
+  auto set = node_->http("PATCH", target,
+                         R"({"credentials":{"username":"admin","password":"pw-1"}})", kJson);
+  ASSERT_EQ(set->status, 200u) << set->body;
+  EXPECT_EQ(AtriumNode::json(*set)["credentials"]["set"], true);
+  // Reordering the known addresses, or removing one, keeps it.
+  auto same = node_->http("PATCH", target, R"({"addresses":["127.0.0.1"]})", kJson);
+  ASSERT_EQ(same->status, 200u) << same->body;
+  EXPECT_FALSE(AtriumNode::json(*same).contains("warnings"));
+  // A new address drops the password (the user name stays) and says so.
+  auto moved = node_->http("PATCH", target, R"({"addresses":["127.0.0.9"]})", kJson);
+  ASSERT_EQ(moved->status, 200u) << moved->body;
+  json body = AtriumNode::json(*moved);
+  ASSERT_TRUE(body.contains("warnings")) << moved->body;
+  EXPECT_NE(body["warnings"][0].get<std::string>().find("password was dropped"), std::string::npos);
+  EXPECT_EQ(body["credentials"]["set"], true);  // the user name is still set
+  ASSERT_TRUE(node_->stop().has_value());
+  {
+    SystemClock clock;
+    auto db = store::Database::open("sqlite:" + (node_->dataDir() / "atrium.db").string());
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    store::Store st(**db, clock);
+    auto s = st.system(system_.id);
+    ASSERT_TRUE(s.ok());
+    EXPECT_EQ(s->password, "");
+    EXPECT_EQ(s->username, "admin");
+  }
+  ASSERT_TRUE(node_->start().ok()) << node_->log();
+  // Given again with the change, it is kept.
+  auto with = node_->http(
+      "PATCH", target,
+      R"({"addresses":["127.0.0.10"],"credentials":{"username":"admin","password":"pw-2"}})",
+      kJson);
+  ASSERT_EQ(with->status, 200u) << with->body;
+  EXPECT_FALSE(AtriumNode::json(*with).contains("warnings")) << with->body;
 }
 
 }  // namespace
