@@ -14,6 +14,8 @@
 
 #include "support/backends.h"
 #include "support/cluster_harness.h"
+#include "support/feedback_load.h"
+#include "support/pg_cluster.h"
 
 namespace atrium::testing {
 namespace {
@@ -269,6 +271,67 @@ TEST_F(DrainTest, SigtermHandsTheBucketsOverBeforeTheFailoverTimeout) {
   auto verdict = load.verify(c.node(0));
   ASSERT_TRUE(verdict.ok()) << verdict.error().message;
   EXPECT_TRUE(verdict->ok()) << verdict->summary();
+}
+
+// The kill storm with the database crashing too: nodes SIGKILLed and restarted, and PostgreSQL
+// itself stopped with -m immediate (durable, as deployed) between them, under feedback and inform
+// load whose calls connect on one node and disconnect on the next. Afterwards every spool is
+// drained, nothing acknowledged is lost or stored twice, and every call whose disconnect was
+// acknowledged is closed.
+TEST(CrashStormTest, KillsAndDatabaseCrashesLoseNothingStoreNothingTwiceAndCloseEveryCall) {
+  TempDir tmp;
+  auto pg = PgCluster::start({.durable = true});
+  ASSERT_TRUE(pg.ok()) << pg.error().message;
+  ClusterOptions o;
+  o.postgres = pg->get();
+  o.nodes = 3;
+  o.cisco_xapi = 6;
+  o.snmp = 6;
+  auto started = Cluster::start(tmp.path(), o);
+  ASSERT_TRUE(started.ok()) << started.error().message;
+  Cluster& c = **started;
+  LogsOnFailure logs{c};
+  ASSERT_TRUE(c.waitSettled(names(c, {0, 1, 2}), 1s, 30s)) << c.logs();
+
+  LoadOptions lo;
+  lo.disconnects = true;
+  EventLoad load(c, lo);
+  load.start();
+  ASSERT_TRUE(waitFor([&] { return load.acknowledgedFeedback() >= 50; }, 60s))
+      << load.acknowledged();
+  constexpr int kRounds = 3;
+  for (int round = 0; round < kRounds; ++round) {
+    const int victim = round % c.size();
+    c.kill(victim);
+    const std::size_t before = load.acknowledged();
+    ASSERT_TRUE(waitFor([&] { return load.acknowledged() >= before + 20; }, 60s));
+    ASSERT_TRUE((*pg)->kill().ok());
+    // The nodes answer from their spools while the database is away.
+    const std::size_t during = load.acknowledged();
+    EXPECT_TRUE(waitFor([&] { return load.acknowledged() >= during + 10; }, 30s))
+        << "round " << round << ": nothing acknowledged while the database was down";
+    ASSERT_TRUE((*pg)->startAgain().ok()) << (*pg)->logText();
+    ASSERT_TRUE(c.startNode(victim).ok()) << c.node(victim).log();
+    const std::size_t after = load.acknowledged();
+    ASSERT_TRUE(waitFor([&] { return load.acknowledged() >= after + 20; }, 60s));
+    std::printf("[ measure  ] round %d: killed %s, crashed the database; %zu acknowledged so far\n",
+                round, c.nodeName(victim).c_str(), load.acknowledged());
+  }
+  load.stop();
+  std::int64_t spooled = 0;
+  for (int i = 0; i < c.size(); ++i) {
+    ASSERT_TRUE(c.node(i).waitReady(60s)) << c.node(i).log();
+    EXPECT_TRUE(
+        waitFor([&] { return metricValue(c.node(i), "atrium_ingest_spool_pending") == 0; }, 60s))
+        << c.nodeName(i) << " did not drain its spool";
+    spooled += metricValue(c.node(i), "atrium_ingest_batches_spooled_total");
+  }
+  EXPECT_GT(spooled, 0) << "no node spooled: the database crashes were not felt";
+  auto verdict = load.verify(c.node(0));
+  ASSERT_TRUE(verdict.ok()) << verdict.error().message;
+  std::printf("[ measure  ] %s\n", verdict->summary().c_str());
+  EXPECT_TRUE(verdict->ok()) << verdict->summary();
+  EXPECT_GT(verdict->disconnected, 0u);
 }
 
 }  // namespace

@@ -462,6 +462,18 @@ void EventLoad::postFeedback(int /*thread*/) {
                             options_.request_timeout);
     if (r.ok() && r->status / 100 == 2) {
       record(fmt::format("fb-{}", n), target);
+      if (options_.disconnects) {
+        const int next = (target + 1) % cluster_.size();
+        auto d = client.request("POST", "127.0.0.1", cluster_.node(next).port(),
+                                "/feedback/" + sys.feedback_secret,
+                                devices::cisco_xapi::buildCallDisconnectFeedback(
+                                    identity, call, "1", "LocalDisconnect", "Normal"),
+                                kXml, options_.request_timeout);
+        if (d.ok() && d->status / 100 == 2) {
+          std::lock_guard lock(mu_);
+          disconnected_.insert(call.call_id);
+        }
+      }
     } else {
       fail(fmt::format("fb-{}", n), target, errorText(r));
     }
@@ -520,8 +532,10 @@ std::string EventLoad::Verdict::summary() const {
     return fmt::format("{}", fmt::join(head, ", "));
   };
   return fmt::format(
-      "acknowledged {}, stored {} (events with a marker), missing {} [{}], duplicated {} [{}]",
-      acknowledged, stored, missing.size(), first(missing), duplicated.size(), first(duplicated));
+      "acknowledged {}, stored {} (events with a marker), missing {} [{}], duplicated {} [{}]; "
+      "{} calls disconnected, left open {} [{}]",
+      acknowledged, stored, missing.size(), first(missing), duplicated.size(), first(duplicated),
+      disconnected, left_open.size(), first(left_open));
 }
 
 Result<EventLoad::Verdict> EventLoad::verify(const AtriumNode& via) const {
@@ -540,6 +554,7 @@ Result<EventLoad::Verdict> EventLoad::verify(const AtriumNode& via) const {
         const json& p = e["payload"];
         if (!p.is_object()) continue;
         if (std::string(source) == "feedback") {
+          if (stringOr(e, "kind") != "call-connected") continue;  // the marker is the connect
           if (!p.contains("call") || !p["call"].is_object()) continue;
           const std::string call_id = stringOr(p["call"], "call_id");
           if (call_id.empty() || call_id.find_first_not_of("0123456789") != std::string::npos)
@@ -554,8 +569,32 @@ Result<EventLoad::Verdict> EventLoad::verify(const AtriumNode& via) const {
       }
     }
   }
+  // Every call whose disconnect was acknowledged has one record, and it is closed.
+  std::map<std::string, bool> call_open;  // call id -> open
+  for (std::int64_t offset = 0;; offset += 1000) {
+    auto page = via.http("GET", fmt::format("/api/v1/calls?limit=1000&offset={}", offset));
+    if (!page.ok() || page->status != 200)
+      return Error::unavailable("GET /api/v1/calls: " + errorText(page));
+    json items = AtriumNode::json(*page)["items"];
+    if (!items.is_array() || items.empty()) break;
+    for (const auto& c : items) {
+      const std::string id = stringOr(c, "call_id");
+      const bool open = c.value("open", false);
+      auto [it, fresh] = call_open.emplace(id, open);
+      if (!fresh) it->second = it->second || open;
+    }
+  }
   Verdict v;
   std::lock_guard lock(mu_);
+  v.disconnected = disconnected_.size();
+  for (const std::string& id : disconnected_) {
+    auto it = call_open.find(id);
+    if (it == call_open.end()) {
+      v.left_open.push_back(id + " (no record)");
+    } else if (it->second) {
+      v.left_open.push_back(id + " (open)");
+    }
+  }
   v.acknowledged = acknowledged_.size();
   for (const auto& [marker, node] : acknowledged_) {
     if (!stored.contains(marker))

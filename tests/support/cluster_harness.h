@@ -174,6 +174,9 @@ struct LoadOptions {
   int trap_threads = 2;  // each runs snmpinform, then pauses trap_pause
   std::chrono::milliseconds trap_pause{20};
   std::chrono::milliseconds request_timeout{3000};
+  // After each acknowledged CallSuccessful, post the call's CallDisconnect to the next node, so
+  // the two ends of a call reach different nodes (verify() then checks the calls closed).
+  bool disconnects = false;
 };
 
 // What systems send, spread over every node of a cluster: HTTP feedback (a Cisco CallSuccessful
@@ -206,7 +209,9 @@ class EventLoad {
     std::size_t stored = 0;               // events carrying one of this load's markers
     std::vector<std::string> missing;     // acknowledged, not stored
     std::vector<std::string> duplicated;  // stored more than once
-    bool ok() const { return missing.empty() && duplicated.empty(); }
+    std::size_t disconnected = 0;         // calls whose disconnect was acknowledged
+    std::vector<std::string> left_open;   // of those, calls whose record is missing or open
+    bool ok() const { return missing.empty() && duplicated.empty() && left_open.empty(); }
     std::string summary() const;
   };
   // Reads every feedback and trap event through node `via`'s API and compares.
@@ -227,6 +232,7 @@ class EventLoad {
   std::atomic<std::uint64_t> attempted_{0};
   mutable std::mutex mu_;
   std::map<std::string, int> acknowledged_;  // marker -> node index
+  std::set<std::string> disconnected_;       // call ids whose disconnect was acknowledged
   std::vector<std::string> failures_;        // the first 50
   std::vector<std::thread> threads_;
 };
