@@ -8,10 +8,11 @@ packages=(
   clang clang-format libclang-rt-14-dev
   libboost1.81-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev
   libspdlog-dev libfmt-dev libpugixml-dev libsqlite3-dev libpq-dev libssl-dev
-  libsnmp-dev snmp snmptrapd zlib1g-dev
+  libsnmp-dev snmp snmptrapd zlib1g-dev libargon2-dev libldap-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   postgresql-15 postgresql-client-15
   nginx libnginx-mod-stream
+  slapd ldap-utils
   procps iproute2 util-linux
 )
 

@@ -12,6 +12,7 @@ namespace http = boost::beast::http;
 namespace {
 
 constexpr std::string_view kRetryAfterSeconds = "5";
+constexpr std::string_view kRetryAfterRateLimited = "60";
 constexpr std::string_view kGenericInternal = "internal error; the server log has the details";
 
 }  // namespace
@@ -38,6 +39,8 @@ unsigned httpStatus(ErrorCode code) {
       return 503;
     case ErrorCode::kTimeout:
       return 504;
+    case ErrorCode::kTooManyRequests:
+      return 429;
     case ErrorCode::kInternal:
       return 500;
   }
@@ -65,6 +68,7 @@ net::Response errorResponse(const Error& error) {
   if (error.code == ErrorCode::kUnavailable || error.code == ErrorCode::kReadOnly) {
     res.set(http::field::retry_after, kRetryAfterSeconds);
   }
+  if (error.code == ErrorCode::kTooManyRequests) res.set(http::field::retry_after, kRetryAfterRateLimited);
   return res;
 }
 

@@ -75,7 +75,14 @@ std::optional<std::string> base64UrlDecode(std::string_view text) {
   return out;
 }
 
-Result<SignedToken> TokenSigner::sign(const std::string& subject, std::chrono::seconds ttl) {
+Result<std::int64_t> TokenSigner::now() {
+  auto now_ms = keyring_.databaseNow();
+  if (!now_ms) return now_ms.error();
+  return *now_ms / 1000;
+}
+
+Result<SignedToken> TokenSigner::sign(const std::string& subject, std::chrono::seconds ttl,
+                                      const std::string& session_id) {
   auto key = keyring_.current();
   if (!key) return key.error();
   auto now_ms = keyring_.databaseNow();
@@ -85,8 +92,10 @@ Result<SignedToken> TokenSigner::sign(const std::string& subject, std::chrono::s
   out.claims.issued_at = *now_ms / 1000;
   out.claims.expires_at = out.claims.issued_at + ttl.count();
   out.claims.key_id = key->id;
+  out.claims.session_id = session_id;
   nlohmann::json payload = {
       {"sub", subject}, {"iat", out.claims.issued_at}, {"exp", out.claims.expires_at}};
+  if (!session_id.empty()) payload["sid"] = session_id;
   std::string signed_part =
       fmt::format("{}.{}.{}", kVersion, key->id, base64UrlEncode(payload.dump()));
   auto m = mac(key->secret_hex, signed_part);
@@ -142,6 +151,7 @@ Result<TokenClaims> TokenSigner::verify(std::string_view token) {
   claims.subject = payload["sub"].get<std::string>();
   claims.issued_at = payload.value("iat", std::int64_t{0});
   claims.expires_at = payload["exp"].get<std::int64_t>();
+  if (payload.contains("sid") && payload["sid"].is_string()) claims.session_id = payload["sid"].get<std::string>();
   claims.key_id = key_id;
   auto now_ms = keyring_.databaseNow();
   if (!now_ms) return now_ms.error();

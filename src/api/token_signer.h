@@ -22,6 +22,7 @@ namespace atrium::api {
 
 struct TokenClaims {
   std::string subject;
+  std::string session_id;       // "sid": the sessions row a sign-out revokes ("" in old tokens)
   std::int64_t issued_at = 0;   // seconds since the epoch (database clock)
   std::int64_t expires_at = 0;  // seconds since the epoch (database clock)
   std::string key_id;
@@ -41,8 +42,11 @@ class TokenSigner {
  public:
   explicit TokenSigner(cluster::Keyring& keyring) : keyring_(keyring) {}
 
-  // Signs a token for `subject` valid for `ttl`, with the current key.
-  Result<SignedToken> sign(const std::string& subject, std::chrono::seconds ttl);
+  // Signs a token for `subject` (and its session) valid for `ttl`, with the current key.
+  Result<SignedToken> sign(const std::string& subject, std::chrono::seconds ttl,
+                           const std::string& session_id = {});
+  // The database clock, seconds since the epoch (what claims are judged against).
+  Result<std::int64_t> now();
   // The claims of a valid token; kUnauthorized with the reason (malformed, unknown or retired
   // key, bad signature, expired) otherwise. kUnavailable when the keys cannot be read.
   Result<TokenClaims> verify(std::string_view token);

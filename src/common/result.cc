@@ -14,6 +14,7 @@ std::string_view errorCodeName(ErrorCode code) {
     case ErrorCode::kForbidden: return "forbidden";
     case ErrorCode::kMethodNotAllowed: return "method_not_allowed";
     case ErrorCode::kTimeout: return "timeout";
+    case ErrorCode::kTooManyRequests: return "too_many_requests";
     case ErrorCode::kInternal: return "internal";
   }
   return "internal";

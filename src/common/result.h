@@ -22,6 +22,7 @@ enum class ErrorCode {
   kForbidden,        // 403
   kMethodNotAllowed, // 405
   kTimeout,          // 504/408
+  kTooManyRequests,  // a rate limit refused it for now (429)
   kInternal,         // a bug or an unexpected failure (500)
 };
 

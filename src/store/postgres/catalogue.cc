@@ -1,6 +1,7 @@
 // PostgreSQL statements. Timestamps are BIGINT milliseconds since the epoch (UTC). Unique
 // constraints and indexes are named "<table>_<field>_key" (see driver_util.h).
 #include "store/catalogue.h"
+#include "store/people_store.h"
 #include "store/cluster_catalogue.h"
 
 namespace atrium::store {
@@ -306,7 +307,7 @@ ALTER TABLE call_records ADD COLUMN start_missed BOOLEAN NOT NULL DEFAULT false;
 )sql";
 
 const Catalogue kCatalogue{
-    .migrations = {kMigration1, kMigration2, kMigration3, kMigration4},
+    .migrations = {kMigration1, kMigration2, kMigration3, kMigration4, kPeopleMigration},
 
     .schema_table_exists =
         "SELECT count(*) FROM pg_catalog.pg_tables "

@@ -1,6 +1,7 @@
 // SQLite statements. Timestamps are INTEGER milliseconds since the epoch (UTC). Unique
 // constraints and indexes are named "<table>_<field>_key" (see driver_util.h).
 #include "store/catalogue.h"
+#include "store/people_store.h"
 #include "store/cluster_catalogue.h"
 
 namespace atrium::store {
@@ -307,7 +308,7 @@ ALTER TABLE call_records ADD COLUMN start_missed INTEGER NOT NULL DEFAULT 0;
 )sql";
 
 const Catalogue kCatalogue{
-    .migrations = {kMigration1, kMigration2, kMigration3, kMigration4},
+    .migrations = {kMigration1, kMigration2, kMigration3, kMigration4, kPeopleMigration},
 
     .schema_table_exists =
         "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
