@@ -260,5 +260,35 @@ TEST(NetHttpClientTest, UnreachableServerIsUnavailable) {
   EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
 }
 
+TEST(NetHttpServerCap, DerivedFromTheDescriptorLimitLessTheReserve) {
+  EXPECT_EQ(connectionCapFor(1024, 72), 952u);
+  EXPECT_EQ(connectionCapFor(256, 72), 184u);
+  EXPECT_EQ(connectionCapFor(64, 72), 16u);  // never below 16
+  EXPECT_EQ(connectionCapFor(0, 72), 0u);    // unlimited: no cap
+}
+
+TEST_F(NetHttpServerTest, AtTheCapTheLongestIdleConnectionMakesRoomForANewOne) {
+  HttpServerOptions options;
+  options.max_connections = 4;
+  startServer(options);
+  // Eight connections that send nothing: four are accepted, four wait in the backlog.
+  boost::asio::io_context ioc;
+  std::vector<boost::asio::ip::tcp::socket> idle;
+  for (int i = 0; i < 8; ++i) {
+    idle.emplace_back(ioc);
+    idle.back().connect({boost::asio::ip::make_address("127.0.0.1"), port_});
+  }
+  // A request still gets its answer: idle connections are closed to make room.
+  HttpClient client;
+  auto r = client.request("GET", "127.0.0.1", port_, "/after-the-cap", {}, {}, 5s);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->status, 200u);
+  // The oldest idle connection was the first closed.
+  char byte = 0;
+  boost::system::error_code ec;
+  idle.front().read_some(boost::asio::buffer(&byte, 1), ec);
+  EXPECT_EQ(ec, boost::asio::error::eof);
+}
+
 }  // namespace
 }  // namespace atrium::net
