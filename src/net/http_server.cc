@@ -143,13 +143,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void onRead(beast::error_code ec, std::size_t /*bytes*/) {
     idle_since_ = -1;
+    head_ = false;
     if (ec) {
       if (ec == http::error::body_limit) {
         sendErrorAndClose(http::status::payload_too_large, "payload_too_large",
                           "request body exceeds the limit of " +
                               std::to_string(server_.options_.max_body_bytes) + " bytes");
       } else if (ec == http::error::header_limit) {
-        sendErrorAndClose(http::status::request_header_fields_too_large, "payload_too_large",
+        sendErrorAndClose(http::status::request_header_fields_too_large, "headers_too_large",
                           "request headers exceed the limit of " +
                               std::to_string(server_.options_.max_header_bytes) + " bytes");
       } else if (ec.category() == http::make_error_code(http::error::body_limit).category() &&
@@ -169,6 +170,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     parser_.reset();
     keep_alive_ = req.keep_alive();
     version_ = req.version();
+    head_ = req.method() == http::verb::head;
     busy_ = true;
     stream_.expires_never();
     auto self = shared_from_this();
@@ -195,6 +197,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     res.keep_alive(keep);
     res.set(http::field::server, server_.options_.server_name);
     res.prepare_payload();
+    if (head_) {
+      // HEAD: the GET answer's status and headers (Content-Length included), without the body.
+      const auto length = res.body().size();
+      res.body().clear();
+      if (res.result_int() >= 200 && res.result_int() != 204 && res.result_int() != 304) {
+        res.content_length(length);
+      }
+    }
     res_ = std::make_shared<Response>(std::move(res));
     stream_.expires_after(server_.options_.write_timeout);
     http::async_write(stream_, *res_,
@@ -264,6 +274,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   RequestInfo info_;
   unsigned version_ = 11;
   bool keep_alive_ = true;
+  bool head_ = false;
   bool busy_ = false;
   std::atomic<std::int64_t> idle_since_{-1};
   bool closed_ = false;

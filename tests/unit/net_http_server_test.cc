@@ -174,7 +174,7 @@ TEST_F(NetHttpServerTest, OversizedHeadersAndGarbageAreRefused) {
   auto r = client.request("GET", "127.0.0.1", port_, "/h", {}, {{"X-Big", std::string(4096, 'h')}});
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->status, 431u);
-  EXPECT_EQ(json::parse(r->body)["error"]["code"], "payload_too_large");
+  EXPECT_EQ(json::parse(r->body)["error"]["code"], "headers_too_large");
 
   auto [text, closed] = rawExchange("NOT HTTP AT ALL\r\n\r\n");
   EXPECT_TRUE(closed);
@@ -288,6 +288,18 @@ TEST_F(NetHttpServerTest, AtTheCapTheLongestIdleConnectionMakesRoomForANewOne) {
   boost::system::error_code ec;
   idle.front().read_some(boost::asio::buffer(&byte, 1), ec);
   EXPECT_EQ(ec, boost::asio::error::eof);
+}
+
+TEST_F(NetHttpServerTest, HeadAnswersLikeGetWithoutTheBody) {
+  startServer();
+  auto [text, closed] = rawExchange("HEAD /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  ASSERT_TRUE(closed);
+  const std::string get_body =
+      json{{"method", "HEAD"}, {"target", "/x"}, {"body", ""}, {"remote", "127.0.0.1"}}.dump();
+  EXPECT_EQ(text.substr(0, 15), "HTTP/1.1 200 OK") << text;
+  EXPECT_NE(text.find("Content-Length: " + std::to_string(get_body.size())), std::string::npos)
+      << text;
+  EXPECT_EQ(text.size(), text.find("\r\n\r\n") + 4) << text;
 }
 
 }  // namespace
