@@ -233,6 +233,11 @@ ALTER TABLE systems ADD COLUMN last_polled_by TEXT;
 ALTER TABLE systems ADD COLUMN last_poll_token BIGINT;
 )sql";
 
+constexpr std::string_view kMigration4 = R"sql(
+-- Who asked for a task to be cancelled (the running node records it in the run it stops).
+ALTER TABLE tasks ADD COLUMN cancelled_by TEXT NOT NULL DEFAULT '';
+)sql";
+
 // What a poll writes, shared by the plain and the fenced update ($1 id ... $14; the callers add
 // the poller's node, $15, and the fence).
 #define ATRIUM_POLL_SET \
@@ -291,7 +296,7 @@ ALTER TABLE systems ADD COLUMN last_poll_token BIGINT;
   " AND ($3::text IS NULL OR actor = $3)"
 
 const Catalogue kCatalogue{
-    .migrations = {kMigration1, kMigration2, kMigration3},
+    .migrations = {kMigration1, kMigration2, kMigration3, kMigration4},
 
     .schema_table_exists =
         "SELECT count(*) FROM pg_catalog.pg_tables "

@@ -233,6 +233,11 @@ ALTER TABLE systems ADD COLUMN last_polled_by TEXT;
 ALTER TABLE systems ADD COLUMN last_poll_token INTEGER;
 )sql";
 
+constexpr std::string_view kMigration4 = R"sql(
+-- Who asked for a task to be cancelled (the running node records it in the run it stops).
+ALTER TABLE tasks ADD COLUMN cancelled_by TEXT NOT NULL DEFAULT '';
+)sql";
+
 // What a poll writes, shared by the plain and the fenced update ($1 id ... $14; the callers add
 // the poller's node, $15, and the fence).
 #define ATRIUM_POLL_SET \
@@ -292,7 +297,7 @@ ALTER TABLE systems ADD COLUMN last_poll_token INTEGER;
   " AND ($3 IS NULL OR actor = $3)"
 
 const Catalogue kCatalogue{
-    .migrations = {kMigration1, kMigration2, kMigration3},
+    .migrations = {kMigration1, kMigration2, kMigration3, kMigration4},
 
     .schema_table_exists =
         "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
