@@ -312,6 +312,10 @@ TaskKind databaseBackupTask(BackupOptions options, const Clock& clock) {
       fs::remove(partial, ec);
       return made.error();
     }
+    // A copy of the database holds what the database holds (the validation key, the systems'
+    // credentials): its owner's only, whatever the umask.
+    fs::permissions(partial, fs::perms::owner_read | fs::perms::owner_write,
+                    fs::perm_options::replace, ec);
     fs::rename(partial, file, ec);
     if (ec) {
       return Error::unavailable(
