@@ -115,10 +115,10 @@ TEST_F(TaskHardeningTest, CancellingARunningTaskStopsItWithinAHeartbeatAndFreesI
   ASSERT_TRUE(waitFor([&] { return stateOf(*node_, ids[0]) == "cancelled"; }, 10s))
       << getTask(*node_, ids[0]).dump(2) << node_->log();
   const auto took = std::chrono::steady_clock::now() - asked;
-  std::printf("measured: the cancelled run ended %lld ms after the DELETE (heartbeat %lld ms)\n",
-              static_cast<long long>(
-                  std::chrono::duration_cast<std::chrono::milliseconds>(took).count()),
-              static_cast<long long>(kHeartbeat.count()));
+  std::printf(
+      "measured: the cancelled run ended %lld ms after the DELETE (heartbeat %lld ms)\n",
+      static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()),
+      static_cast<long long>(kHeartbeat.count()));
   EXPECT_LT(took, kHeartbeat + 1s)
       << "took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
 
@@ -135,9 +135,20 @@ TEST_F(TaskHardeningTest, CancellingARunningTaskStopsItWithinAHeartbeatAndFreesI
   EXPECT_TRUE(waitFor([&] { return stateOf(*node_, queued_id) == "succeeded"; }, 10s))
       << getTask(*node_, queued_id).dump(2);
   for (std::size_t i = 1; i < ids.size(); ++i) EXPECT_EQ(stateOf(*node_, ids[i]), "running");
+
   const std::string log = node_->log();
   EXPECT_NE(log.find("scheduler.task_cancelled"), std::string::npos) << log;
   EXPECT_NE(log.find("cancelled_by=alice"), std::string::npos) << log;
+
+  // The CLI does the same, as cli:<user>.
+  auto cli = node_->run({"tasks", "cancel", ids[1], "--config", node_->configPath().string()});
+  EXPECT_EQ(cli.exit_code, 0) << cli.output;
+  EXPECT_NE(cli.output.find("is being cancelled"), std::string::npos) << cli.output;
+  ASSERT_TRUE(waitFor([&] { return stateOf(*node_, ids[1]) == "cancelled"; }, 10s));
+  EXPECT_NE(
+      getTask(*node_, ids[1])["runs"][0]["message"].get<std::string>().find("cancelled by cli:"),
+      std::string::npos)
+      << getTask(*node_, ids[1]).dump(2);
 
   // A cancelled task cannot be cancelled again.
   auto again = node_->http("DELETE", "/api/v1/tasks/" + ids[0]);
