@@ -443,19 +443,20 @@ void HttpServer::makeRoom() {
 }
 
 bool HttpServer::evictLongestIdle() {
-  std::shared_ptr<HttpSession> oldest;
+  // Only weak references under the lock: a session's last owner may not release it there (its
+  // destructor takes the lock, in removeSession).
+  std::weak_ptr<HttpSession> candidate;
   std::int64_t oldest_since = -1;
   {
     std::lock_guard lock(mu_);
     for (auto& [ptr, weak] : sessions_) {
       const std::int64_t since = ptr->idleSince();
       if (since < 0 || (oldest_since >= 0 && since >= oldest_since)) continue;
-      if (auto s = weak.lock()) {
-        oldest = std::move(s);
-        oldest_since = since;
-      }
+      candidate = weak;
+      oldest_since = since;
     }
   }
+  auto oldest = candidate.lock();
   if (!oldest) return false;
   oldest->evictIfIdle(oldest_since);
   ++evictions_;
