@@ -136,6 +136,9 @@ TEST(ConnectionLimitTest, AcceptBacksOffAtTheDescriptorLimitAndRecoversWhenConne
   ASSERT_EQ(node.init().exit_code, 0);
   ASSERT_TRUE(node.start().ok()) << node.log();
   ASSERT_TRUE(node.waitReady()) << node.log();
+  // The node says at start that its cap is above what it can open.
+  EXPECT_NE(node.log().find("http.max_connections_above_descriptor_limit"), std::string::npos)
+      << node.log();
 
   Connections held(node.port(), kConnections);
   ASSERT_EQ(held.size(), static_cast<std::size_t>(kConnections));
