@@ -210,6 +210,13 @@ TEST_F(TaskHardeningTest, DataFilesAndBackupsArePrivateAndALooserDataDirIsTighte
     EXPECT_EQ(modeOf(data / name), 0600u) << name;
   }
   EXPECT_EQ(modeOf(data / "backups"), 0700u);
+  EXPECT_EQ(modeOf(data / "spool"), 0700u);
+  int spool_files = 0;
+  for (const auto& entry : fs::directory_iterator(data / "spool")) {
+    ++spool_files;
+    EXPECT_EQ(modeOf(entry.path()), 0600u) << entry.path();
+  }
+  EXPECT_GE(spool_files, 1);
   int backups = 0;
   // Every file and directory the node made: no permission for group or others.
   for (const auto& entry : fs::recursive_directory_iterator(data)) {
