@@ -143,6 +143,7 @@ Result<std::uint16_t> ApiServer::start() {
   http_options.max_body_bytes = std::max(options_.max_body_bytes, options_.max_feedback_bytes);
   http_options.max_header_bytes = options_.max_header_bytes;
   http_options.read_timeout = options_.read_timeout;
+  http_options.max_connections = options_.max_connections;
   http_ = std::make_unique<net::HttpServer>(std::move(http_options), *this);
   auto port = http_->start();
   if (!port.ok()) {

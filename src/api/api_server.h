@@ -45,6 +45,7 @@ struct ApiOptions {
   std::chrono::milliseconds read_timeout{30000};
   std::size_t network_threads = 2;
   std::size_t db_threads = 4;
+  std::size_t max_connections = 0;  // open connections at most; 0: no cap
   // How often the database's writability is checked; faster while it is down.
   std::chrono::milliseconds ready_check_interval{1000};
   std::chrono::milliseconds ready_recheck_interval{250};

@@ -1,6 +1,10 @@
 #include "api/json_body.h"
 
 #include <algorithm>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "api/validation.h"
 
@@ -19,8 +23,24 @@ std::string withoutExceptionId(std::string_view what) {
 
 Result<json> parseJsonObject(std::string_view body, std::string_view what) {
   json value;
+  // nlohmann::json keeps the last of duplicated keys; a body naming a field twice is refused
+  // instead, so that what the server acts on is never ambiguous.
+  std::vector<std::set<std::string>> open_objects;
+  std::optional<std::string> duplicate;
+  auto find_duplicates = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) {
+      open_objects.emplace_back();
+    } else if (event == json::parse_event_t::object_end) {
+      if (!open_objects.empty()) open_objects.pop_back();
+    } else if (event == json::parse_event_t::key && !open_objects.empty() && !duplicate) {
+      if (!open_objects.back().insert(parsed.get<std::string>()).second) {
+        duplicate = parsed.get<std::string>();
+      }
+    }
+    return true;
+  };
   try {
-    value = json::parse(body.begin(), body.end());
+    value = json::parse(body.begin(), body.end(), find_duplicates);
   } catch (const json::parse_error& e) {
     // e.what() is "[json.exception.parse_error.101] parse error at line 1, column 2: ...".
     return Error::invalid("malformed JSON in the " + std::string(what) +
@@ -29,6 +49,11 @@ Result<json> parseJsonObject(std::string_view body, std::string_view what) {
     // A number too large for a double: "[json.exception.out_of_range.406] number overflow ...".
     return Error::invalid("malformed JSON in the " + std::string(what) +
                           " body: " + withoutExceptionId(e.what()));
+  }
+  if (duplicate) {
+    return Error::invalid("the " + std::string(what) + " body has the key " +
+                              jsonQuote(*duplicate) + " twice in one object; give each field once",
+                          *duplicate);
   }
   if (!value.is_object()) {
     return Error::invalid("the " + std::string(what) + " body must be a JSON object, not " +

@@ -33,6 +33,8 @@ void Router::add(std::string method, std::string pattern, int id) {
 }
 
 RouteMatch Router::match(std::string_view method, std::string_view path) const {
+  // HEAD is GET without the body (the HTTP server leaves the body out).
+  if (method == "HEAD") method = "GET";
   RouteMatch out;
   auto segments = splitPath(path);
   if (segments.empty()) return out;
@@ -59,6 +61,7 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
     out.pattern = r.pattern;
     if (std::find(out.allowed.begin(), out.allowed.end(), r.method) == out.allowed.end()) {
       out.allowed.push_back(r.method);
+      if (r.method == "GET") out.allowed.emplace_back("HEAD");
     }
   }
   return out;

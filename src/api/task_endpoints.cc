@@ -116,10 +116,16 @@ Result<store::TaskSpec> parseTaskCreate(std::string_view body, const services::T
   auto interval = f.optionalInteger("interval_s");
   if (!interval.ok()) return interval.error();
   if (*interval) {
-    if (**interval < 1 || **interval > kMaxIntervalSeconds) {
-      return Error::invalid(
-          "\"interval_s\" must be from 1 to " + std::to_string(kMaxIntervalSeconds) + " seconds",
-          "interval_s");
+    const std::int64_t min_interval = std::max<std::int64_t>(known->min_interval_s, 1);
+    if (**interval < min_interval || **interval > kMaxIntervalSeconds) {
+      const std::string range = "\"interval_s\" must be from " + std::to_string(min_interval) +
+                                " to " + std::to_string(kMaxIntervalSeconds) + " seconds";
+      if (min_interval > 1 && **interval < min_interval) {
+        return Error::invalid("a " + *kind + " task may recur at most every " +
+                                  std::to_string(min_interval) + " s: " + range,
+                              "interval_s");
+      }
+      return Error::invalid(range, "interval_s");
     }
     spec.interval_s = **interval;
   }
@@ -232,7 +238,7 @@ Result<net::Response> TaskEndpoints::cancel(const std::string& id, const ApiCall
   auto before = cluster_.task(id);
   if (!before.ok()) return before.error();
   if (!before->has_value()) return taskNotFound(id);
-  auto task = cluster_.cancelTask(id);
+  auto task = cluster_.cancelTask(id, call.actor);
   if (!task.ok()) {
     if (task.error().code == ErrorCode::kNotFound) return taskNotFound(id);
     if (task.error().code == ErrorCode::kConflict) {
@@ -250,6 +256,9 @@ Result<net::Response> TaskEndpoints::cancel(const std::string& id, const ApiCall
     log::warn("task.audit_failed", {{"task_id", id}, {"reason", audited.error().message}});
   }
   log::info("task.cancelled", {{"task_id", id}, {"state", task->state}, {"actor", call.actor}});
+  // A running task stops at its node's next lease renewal: wake this node's scheduler (and,
+  // through the notification, the others) so that it happens now rather than a heartbeat later.
+  if (on_created_) on_created_();
   return jsonResponse(200, dump(body));
 }
 

@@ -17,7 +17,8 @@ namespace atrium::api {
 
 class TaskEndpoints {
  public:
-  // `on_created` runs after a task was stored (wake this node's scheduler and notify the others).
+  // `on_created` runs after a task was stored or cancelled (wake this node's scheduler and notify
+  // the others).
   TaskEndpoints(store::ClusterStore& cluster, store::Store& store, const services::TaskKinds& kinds,
                 std::function<void()> on_created)
       : cluster_(cluster), store_(store), kinds_(kinds), on_created_(std::move(on_created)) {}

@@ -593,14 +593,22 @@ int runCli(int argc, char** argv) {
     return okStatus();
   });
 
-  auto* t_cancel = tasks->add_subcommand("cancel", "Cancel a task (a running one ends cancelled when its run ends)");
+  auto* t_cancel = tasks->add_subcommand(
+      "cancel", "Cancel a task (a running one is stopped by its node within a heartbeat)");
   add_target(t_cancel);
   std::string t_cancel_id;
   t_cancel->add_option("task", t_cancel_id, "The task's id")->required();
   on_client(t_cancel, [&](ApiClient& client) -> Status {
     ATRIUM_ASSIGN_OR_RETURN(
         auto cancelled, client.call("DELETE", "/api/v1/tasks/" + ApiClient::escape(t_cancel_id)));
-    std::printf("task %s is %s\n", t_cancel_id.c_str(), cancelled.value("state", "").c_str());
+    const std::string state = cancelled.value("state", "");
+    if (state == "running") {
+      std::printf(
+          "task %s is being cancelled: the node running it stops the run within a heartbeat\n",
+          t_cancel_id.c_str());
+    } else {
+      std::printf("task %s is %s\n", t_cancel_id.c_str(), state.c_str());
+    }
     return okStatus();
   });
 

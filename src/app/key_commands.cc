@@ -17,7 +17,12 @@ int runKeysRotate(const config::Config& cfg, std::chrono::hours grace,
     return e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kInternal ? kExitFailure
                                                                                : kExitRefused;
   };
-  auto db = store::Database::open(cfg.database.url, databaseOptions(cfg));
+  // The running node (if any) keeps serving: on SQLite the rotation is one short transaction
+  // beside it, on PostgreSQL it is like any other client. Every node reloads the keys within a
+  // heartbeat or so.
+  store::DatabaseOptions options = databaseOptions(cfg);
+  options.beside_running_server = true;
+  auto db = store::Database::open(cfg.database.url, options);
   if (!db) return fail(db.error());
   store::Store store(**db, clock);
   if (auto s = store.checkSchema(); !s) return fail(s.error());

@@ -19,15 +19,58 @@ namespace {
 
 void printError(const std::string& message) { std::fprintf(stderr, "atrium: %s\n", message.c_str()); }
 
-Status ensureDataDir(const std::filesystem::path& dir) {
+// "0755" for messages.
+std::string octalMode(std::filesystem::perms p) {
+  return fmt::format("{:04o}", static_cast<unsigned>(p & std::filesystem::perms::mask));
+}
+
+// Removes the group's and others' permissions from `path` if it has any; true when it did.
+bool makePrivate(const std::filesystem::path& path) {
+  namespace fs = std::filesystem;
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  auto status = fs::symlink_status(path, ec);
+  if (ec || fs::is_symlink(status) || !fs::exists(status)) return false;
+  constexpr auto kShared = fs::perms::group_all | fs::perms::others_all;
+  if ((status.permissions() & kShared) == fs::perms::none) return false;
+  fs::permissions(path, kShared, fs::perm_options::remove, ec);
+  return !ec;
+}
+
+// The data dir and the SQLite database hold the validation key and the systems' credentials:
+// the dir is created 0700, and an existing one with looser modes is tightened (the dir 0700,
+// every file in it, and the database with its -wal and -shm, 0600), with a log line. Files made
+// later are private through the process umask (077, set in main).
+Status ensureDataDir(const config::Config& cfg) {
+  namespace fs = std::filesystem;
+  const fs::path& dir = cfg.node.data_dir;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
   if (ec) {
     return Error::invalid(fmt::format("node.data_dir {} cannot be created: {}", dir.string(), ec.message()),
                           "node.data_dir");
   }
   if (::access(dir.c_str(), W_OK) != 0) {
     return Error::invalid(fmt::format("node.data_dir {} is not writable", dir.string()), "node.data_dir");
+  }
+  const std::string dir_mode = octalMode(fs::status(dir, ec).permissions());
+  const bool dir_tightened = makePrivate(dir);
+  int files = 0;
+  for (auto it =
+           fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (makePrivate(it->path())) ++files;
+  }
+  const std::string& url = cfg.database.url;
+  if (url.rfind("sqlite:", 0) == 0) {
+    const fs::path db = url.rfind("sqlite://", 0) == 0 ? url.substr(9) : url.substr(7);
+    for (const std::string suffix : {"", "-wal", "-shm", ".lock"}) {
+      if (!db.string().starts_with(dir.string() + "/") && makePrivate(db.string() + suffix))
+        ++files;
+    }
+  }
+  if (dir_tightened || files > 0) {
+    log::warn("data_dir.permissions_tightened",
+              {{"path", dir.string()}, {"dir_mode_was", dir_mode}, {"files_tightened", files}});
   }
   return okStatus();
 }
@@ -58,7 +101,7 @@ store::DatabaseOptions databaseOptions(const config::Config& cfg) {
 }
 
 int runInit(const config::Config& cfg, const std::string& installation_name, const Clock& clock) {
-  if (auto s = ensureDataDir(cfg.node.data_dir); !s) {
+  if (auto s = ensureDataDir(cfg); !s) {
     printError(s.error().message);
     return kExitRefused;
   }
@@ -153,7 +196,7 @@ int runServe(const config::Config& cfg, const Clock& clock) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  if (auto s = ensureDataDir(cfg.node.data_dir); !s) {
+  if (auto s = ensureDataDir(cfg); !s) {
     printError(s.error().message);
     return kExitRefused;
   }

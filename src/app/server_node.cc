@@ -23,6 +23,7 @@
 #include "ingest/spool.h"
 #include "ingest/trap_ingest.h"
 #include "ingest/trap_receiver.h"
+#include "net/http_server.h"
 #include "services/event_reactor.h"
 #include "services/ownership.h"
 #include "services/poller.h"
@@ -93,6 +94,10 @@ struct ServerNode::Parts {
 };
 
 namespace {
+
+// Descriptors kept out of the HTTP connection cap for the database, the spool, files, logs,
+// listeners and threads (plus two per database connection: SQLite's -wal and -shm).
+constexpr std::size_t kReservedDescriptors = 64;
 
 // "host:port", with an IPv6 host in brackets.
 std::string hostPort(const std::string& host, std::uint16_t port) {
@@ -310,6 +315,17 @@ Result<std::unique_ptr<ServerNode>> ServerNode::start(const config::Config& cfg,
   options.network_threads = cfg.api.network_threads;
   options.db_threads = cfg.api.db_threads;
   options.trusted_proxies = cfg.api.trusted_proxies;
+  const std::size_t derived_cap = net::connectionCapFor(
+      net::openFileLimit(), kReservedDescriptors + 2 * cfg.database.pool_size);
+  options.max_connections = cfg.api.max_connections > 0 ? cfg.api.max_connections : derived_cap;
+  if (derived_cap > 0 && cfg.api.max_connections > derived_cap) {
+    log::warn("http.max_connections_above_descriptor_limit",
+              {{"max_connections", cfg.api.max_connections},
+               {"descriptor_limit", net::openFileLimit()},
+               {"hint",
+                "raise the descriptor limit (ulimit -n, systemd LimitNOFILE=) or lower "
+                "api.max_connections; past the limit accept fails and backs off"}});
+  }
   options.max_feedback_bytes = cfg.ingest.max_feedback_bytes;
   p->api = std::make_unique<api::ApiServer>(options, *p->store, *p->db, clock);
   p->api->attachIngest(*p->feedback_ingest, *p->event_sink);

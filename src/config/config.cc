@@ -41,6 +41,11 @@ const std::vector<KeyDoc> kKeys = {
     {"api.network_threads", "integer", "2",
      "Threads that accept, parse and answer requests (1 to 64)."},
     {"api.db_threads", "integer", "4", "Threads that run database work for requests (1 to 256)."},
+    {"api.max_connections", "integer", "0",
+     "Open HTTP connections at most (0 to 1000000; 0: the descriptor limit, ulimit -n, less 64 and "
+     "two per database connection, kept for the database, the spool and files). At the cap the "
+     "node accepts no more until one closes, and closes the longest-idle connection waiting for a "
+     "request to make room, so /healthz is still answered."},
     {"api.trusted_proxies", "array of strings", "[]",
      "IP addresses of the load balancers in front of this node (up to 64). A request from one of "
      "them is taken to come from the last address in its X-Forwarded-For header (feedback's "
@@ -285,6 +290,10 @@ Result<Config> parse(std::string_view text, const std::filesystem::path& source_
         auto v = getInteger(node, key, 1, 256);
         if (!v) return v.error();
         cfg.api.db_threads = static_cast<std::size_t>(*v);
+      } else if (key == "api.max_connections") {
+        auto v = getInteger(node, key, 0, 1000000);
+        if (!v) return v.error();
+        cfg.api.max_connections = static_cast<std::size_t>(*v);
       } else if (key == "api.trusted_proxies") {
         const auto* array = node.as_array();
         if (array == nullptr || array->size() > 64) {

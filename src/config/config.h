@@ -44,6 +44,7 @@ struct Config {
     std::chrono::seconds read_timeout{30};
     std::size_t network_threads = 2;
     std::size_t db_threads = 4;
+    std::size_t max_connections = 0;           // 0: derived from RLIMIT_NOFILE
     std::vector<std::string> trusted_proxies;  // IP literals of load balancers
   } api;
 

@@ -1,5 +1,9 @@
 #include "net/http_server.h"
 
+#include <poll.h>
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <array>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -14,7 +18,9 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <cerrno>
 #include <exception>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <utility>
@@ -35,11 +41,43 @@ namespace {
 constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr std::size_t kLingerBytes = 8 * 1024 * 1024;
 
+// How long an eviction waits before looking again when no connection was idle.
+constexpr auto kEvictRetry = std::chrono::milliseconds(100);
+// Refused accepts and evictions are reported at most this often.
+constexpr auto kPressureReportInterval = std::chrono::seconds(1);
+
 std::string bracketed(const asio::ip::address& a) {
   return a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
 }
 
+// Accept failed for lack of descriptors or memory: retrying at once would fail again at once.
+bool resourceExhausted(const beast::error_code& ec) {
+  if (ec.category() != boost::system::system_category()) return false;
+  const int e = ec.value();
+  return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+}
+
+std::int64_t monotonicNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
+
+std::uint64_t openFileLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 0;
+  return static_cast<std::uint64_t>(limit.rlim_cur);
+}
+
+std::size_t connectionCapFor(std::uint64_t limit, std::size_t reserve) {
+  constexpr std::uint64_t kFloor = 16;
+  if (limit == 0) return 0;
+  const std::uint64_t cap = limit > reserve + kFloor ? limit - reserve : kFloor;
+  return static_cast<std::size_t>(
+      std::min<std::uint64_t>(cap, std::numeric_limits<std::size_t>::max()));
+}
 
 std::string jsonErrorBody(std::string_view code, std::string_view message, std::string_view field) {
   nlohmann::json err = {{"code", code}, {"message", message}};
@@ -76,12 +114,25 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     });
   }
 
+  // Since when (monotonic ns) the connection waits for a request; -1 while it reads or answers
+  // one. Read from any thread to choose what to evict.
+  std::int64_t idleSince() const { return idle_since_.load(); }
+
+  // Closes the connection if it still waits for a request since `idle_since` (the server needs
+  // the room for a new one).
+  void evictIfIdle(std::int64_t idle_since) {
+    asio::post(stream_.get_executor(), [self = shared_from_this(), idle_since] {
+      if (self->idle_since_.load() == idle_since) self->closeNow();
+    });
+  }
+
  private:
   void doRead() {
     if (server_.stopping()) {
       closeNow();
       return;
     }
+    idle_since_ = monotonicNs();
     parser_.emplace();
     parser_->body_limit(server_.options_.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(server_.options_.max_header_bytes));
@@ -91,13 +142,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void onRead(beast::error_code ec, std::size_t /*bytes*/) {
+    idle_since_ = -1;
+    head_ = false;
     if (ec) {
       if (ec == http::error::body_limit) {
         sendErrorAndClose(http::status::payload_too_large, "payload_too_large",
                           "request body exceeds the limit of " +
                               std::to_string(server_.options_.max_body_bytes) + " bytes");
       } else if (ec == http::error::header_limit) {
-        sendErrorAndClose(http::status::request_header_fields_too_large, "payload_too_large",
+        sendErrorAndClose(http::status::request_header_fields_too_large, "headers_too_large",
                           "request headers exceed the limit of " +
                               std::to_string(server_.options_.max_header_bytes) + " bytes");
       } else if (ec.category() == http::make_error_code(http::error::body_limit).category() &&
@@ -117,6 +170,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     parser_.reset();
     keep_alive_ = req.keep_alive();
     version_ = req.version();
+    head_ = req.method() == http::verb::head;
     busy_ = true;
     stream_.expires_never();
     auto self = shared_from_this();
@@ -143,6 +197,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     res.keep_alive(keep);
     res.set(http::field::server, server_.options_.server_name);
     res.prepare_payload();
+    if (head_) {
+      // HEAD: the GET answer's status and headers (Content-Length included), without the body.
+      const auto length = res.body().size();
+      res.body().clear();
+      if (res.result_int() >= 200 && res.result_int() != 204 && res.result_int() != 304) {
+        res.content_length(length);
+      }
+    }
     res_ = std::make_shared<Response>(std::move(res));
     stream_.expires_after(server_.options_.write_timeout);
     http::async_write(stream_, *res_,
@@ -212,14 +274,19 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   RequestInfo info_;
   unsigned version_ = 11;
   bool keep_alive_ = true;
+  bool head_ = false;
   bool busy_ = false;
+  std::atomic<std::int64_t> idle_since_{-1};
   bool closed_ = false;
   std::array<char, 16 * 1024> drain_buf_{};
   std::size_t drained_ = 0;
 };
 
 HttpServer::HttpServer(HttpServerOptions options, HttpHandler& handler)
-    : options_(std::move(options)), handler_(handler), acceptor_(asio::make_strand(ioc_)) {}
+    : options_(std::move(options)),
+      handler_(handler),
+      acceptor_(asio::make_strand(ioc_)),
+      accept_timer_(acceptor_.get_executor()) {}
 
 HttpServer::~HttpServer() { stop(); }
 
@@ -262,7 +329,8 @@ Result<std::uint16_t> HttpServer::start() {
     return Error::unavailable("cannot listen on " + where + ": " + ec.message());
   }
   port_ = acceptor_.local_endpoint(ec).port();
-  log::info("http.listening", {{"address", address()}});
+  log::info("http.listening",
+            {{"address", address()}, {"max_connections", options_.max_connections}});
 
   doAccept();
   work_guard_.emplace(ioc_.get_executor());
@@ -283,17 +351,138 @@ Result<std::uint16_t> HttpServer::start() {
 }
 
 void HttpServer::doAccept() {
+  if (stopping() || !acceptor_.is_open()) return;
+  bool paused = false;
+  if (options_.max_connections > 0) {
+    std::lock_guard lock(mu_);
+    if (sessions_.size() >= options_.max_connections) {
+      // removeSession() calls doAccept() again once a connection closes.
+      if (!accept_paused_) ++cap_pauses_;
+      accept_paused_ = true;
+      paused = true;
+    }
+  }
+  if (paused) {
+    waitForRoom();
+    return;
+  }
   acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
-    if (ec) {
-      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-      log::warn("http.accept_failed", {{"detail", ec.message()}});
-    } else if (!stopping()) {
+    onAccept(ec, std::move(socket));
+  });
+}
+
+void HttpServer::onAccept(beast::error_code ec, tcp::socket socket) {
+  if (ec) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    ++accept_failures_;
+    last_accept_error_ = ec.message();
+    if (resourceExhausted(ec)) {
+      // Out of descriptors or memory: free what an idle connection holds, and try again later
+      // instead of at once (which would spin and fail again).
+      accept_backoff_ = accept_backoff_.count() == 0
+                            ? options_.accept_backoff_min
+                            : std::min(accept_backoff_ * 2, options_.accept_backoff_max);
+      evictLongestIdle();
+      reportPressure();
+      accept_timer_.expires_after(accept_backoff_);
+      accept_timer_.async_wait([this](beast::error_code timer_ec) {
+        if (!timer_ec) doAccept();
+      });
+      return;
+    }
+    reportPressure();
+  } else {
+    if (accept_backoff_.count() > 0) {
+      accept_backoff_ = std::chrono::milliseconds(0);
+      reportPressure();
+    }
+    if (!stopping()) {
       auto session = std::make_shared<HttpSession>(*this, std::move(socket));
       addSession(session);
       session->start();
     }
-    if (!stopping() && acceptor_.is_open()) doAccept();
+  }
+  doAccept();
+}
+
+void HttpServer::waitForRoom() {
+  reportPressure();
+  // A connection already waits in the backlog: make room for it now. Otherwise wait for one to
+  // arrive (the reactor only signals new arrivals, not those already queued).
+  pollfd listening{acceptor_.native_handle(), POLLIN, 0};
+  if (::poll(&listening, 1, 0) > 0 && (listening.revents & POLLIN) != 0) {
+    makeRoom();
+    return;
+  }
+  if (room_wait_pending_) return;
+  room_wait_pending_ = true;
+  acceptor_.async_wait(tcp::acceptor::wait_read, [this](beast::error_code ec) {
+    room_wait_pending_ = false;
+    if (ec || stopping() || !acceptor_.is_open()) return;
+    {
+      std::lock_guard lock(mu_);
+      if (!accept_paused_) return;
+    }
+    makeRoom();
   });
+}
+
+void HttpServer::makeRoom() {
+  if (evictLongestIdle()) return;  // its close resumes accepting (removeSession)
+  // Every connection is busy: look again shortly (a close resumes accepting before that).
+  accept_timer_.expires_after(kEvictRetry);
+  accept_timer_.async_wait([this](beast::error_code timer_ec) {
+    if (timer_ec || stopping()) return;
+    bool paused = false;
+    {
+      std::lock_guard lock(mu_);
+      paused = accept_paused_;
+    }
+    if (paused) waitForRoom();
+  });
+}
+
+bool HttpServer::evictLongestIdle() {
+  // Only weak references under the lock: a session's last owner may not release it there (its
+  // destructor takes the lock, in removeSession).
+  std::weak_ptr<HttpSession> candidate;
+  std::int64_t oldest_since = -1;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [ptr, weak] : sessions_) {
+      const std::int64_t since = ptr->idleSince();
+      if (since < 0 || (oldest_since >= 0 && since >= oldest_since)) continue;
+      candidate = weak;
+      oldest_since = since;
+    }
+  }
+  auto oldest = candidate.lock();
+  if (!oldest) return false;
+  oldest->evictIfIdle(oldest_since);
+  ++evictions_;
+  return true;
+}
+
+void HttpServer::reportPressure() {
+  if (accept_failures_ == 0 && evictions_ == 0 && cap_pauses_ == 0) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_report_ < kPressureReportInterval) return;
+  last_report_ = now;
+  std::size_t open = 0;
+  {
+    std::lock_guard lock(mu_);
+    open = sessions_.size();
+  }
+  log::warn("http.accept_pressure", {{"accept_failures", accept_failures_},
+                                     {"last_error", last_accept_error_},
+                                     {"evicted_idle", evictions_},
+                                     {"cap_reached", cap_pauses_},
+                                     {"open_connections", open},
+                                     {"max_connections", options_.max_connections},
+                                     {"backoff_ms", accept_backoff_.count()}});
+  accept_failures_ = 0;
+  evictions_ = 0;
+  cap_pauses_ = 0;
 }
 
 void HttpServer::addSession(const std::shared_ptr<HttpSession>& session) {
@@ -305,12 +494,17 @@ void HttpServer::removeSession(HttpSession* session) {
   std::lock_guard lock(mu_);
   sessions_.erase(session);
   sessions_cv_.notify_all();
+  if (accept_paused_ && sessions_.size() < options_.max_connections && !stopping()) {
+    accept_paused_ = false;
+    asio::post(acceptor_.get_executor(), [this] { doAccept(); });
+  }
 }
 
 void HttpServer::stop() {
   if (!started_.load() || stopping_.exchange(true)) return;
   asio::post(acceptor_.get_executor(), [this] {
     beast::error_code ec;
+    accept_timer_.cancel();
     acceptor_.close(ec);
   });
   auto closeAll = [this](bool force) {

@@ -9,6 +9,8 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/error.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
@@ -59,7 +61,20 @@ struct HttpServerOptions {
   // How long stop() waits for requests in progress before closing their connections.
   std::chrono::milliseconds drain_timeout{5000};
   std::string server_name = "atrium";
+  // Open connections at most (0: no cap). At the cap the server stops accepting until one
+  // closes, and makes room by closing the longest-idle connection waiting for a request.
+  std::size_t max_connections = 0;
+  // After accept fails for lack of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM) the
+  // server waits before trying again: first this long, doubling up to accept_backoff_max.
+  std::chrono::milliseconds accept_backoff_min{50};
+  std::chrono::milliseconds accept_backoff_max{1000};
 };
+
+// The descriptors this process may open (RLIMIT_NOFILE's soft limit); 0 when unlimited or unknown.
+std::uint64_t openFileLimit();
+// The default connection cap: the descriptor limit less `reserve` (descriptors kept for the
+// database pool, the spool, files and logs), never below 16; 0 (no cap) when `limit` is 0.
+std::size_t connectionCapFor(std::uint64_t limit, std::size_t reserve);
 
 class HttpSession;
 
@@ -83,6 +98,12 @@ class HttpServer {
  private:
   friend class HttpSession;
   void doAccept();
+  void onAccept(boost::beast::error_code ec, boost::asio::ip::tcp::socket socket);
+  void waitForRoom();
+  void makeRoom();
+  bool evictLongestIdle();
+  // One log line per second at most about refused accepts and evictions, with their counts.
+  void reportPressure();
   void addSession(const std::shared_ptr<HttpSession>& session);
   void removeSession(HttpSession* session);
   bool stopping() const { return stopping_.load(); }
@@ -93,8 +114,18 @@ class HttpServer {
   std::mutex mu_;
   std::condition_variable sessions_cv_;
   std::unordered_map<HttpSession*, std::weak_ptr<HttpSession>> sessions_;
+  bool accept_paused_ = false;  // guarded by mu_: at the cap, doAccept() resumes on a close
   boost::asio::io_context ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  // The rest is touched only on the acceptor's strand.
+  boost::asio::steady_timer accept_timer_;
+  std::chrono::milliseconds accept_backoff_{0};
+  bool room_wait_pending_ = false;
+  std::uint64_t accept_failures_ = 0;  // since the last report
+  std::uint64_t evictions_ = 0;        // since the last report
+  std::uint64_t cap_pauses_ = 0;       // since the last report
+  std::string last_accept_error_;
+  std::chrono::steady_clock::time_point last_report_{};
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>
       work_guard_;
   std::vector<std::thread> threads_;

@@ -15,8 +15,14 @@ Result<std::optional<store::ClaimedTask>> ClusterTaskQueue::claimDueTask(
   return cluster_.claimDueTask(node_id, node_name, ttl_ms);
 }
 
-Result<bool> ClusterTaskQueue::renewTask(const store::Fence& fence, std::int64_t ttl_ms) {
-  return cluster_.renewTask(fence, ttl_ms);
+Result<store::TaskRenewal> ClusterTaskQueue::renewTask(const store::Fence& fence,
+                                                       std::int64_t ttl_ms) {
+  return cluster_.renewTaskLease(fence, ttl_ms);
+}
+
+Result<bool> ClusterTaskQueue::finishCancelled(const store::ClaimedTask& claimed,
+                                               const std::string& message) {
+  return cluster_.finishCancelledTask(claimed, message);
 }
 
 Result<bool> ClusterTaskQueue::finishTask(const store::ClaimedTask& claimed, bool ok,
@@ -31,7 +37,7 @@ Result<int> ClusterTaskQueue::recoverExpiredTasks(const std::string& by_node_nam
 // ---- context and kinds -----------------------------------------------------------------------
 
 bool TaskContext::stillHeld() const {
-  if (state_.stop.load() || state_.lost.load()) return false;
+  if (state_.stop.load() || state_.lost.load() || state_.cancelled.load()) return false;
   const std::chrono::steady_clock::time_point renewed(state_.renewed_at.load());
   return clock_.monotonic() - renewed < lease_;
 }
@@ -39,7 +45,9 @@ bool TaskContext::stillHeld() const {
 bool TaskContext::sleepFor(std::chrono::milliseconds d) const {
   {
     std::unique_lock lock(state_.mu);
-    state_.cv.wait_for(lock, d, [this] { return state_.stop.load() || state_.lost.load(); });
+    state_.cv.wait_for(lock, d, [this] {
+      return state_.stop.load() || state_.lost.load() || state_.cancelled.load();
+    });
   }
   return stillHeld();
 }
@@ -171,8 +179,20 @@ void Scheduler::renewRunning() {
                  {{"task_id", run.claimed.task.id}, {"reason", renewed.error().message}});
       continue;
     }
-    if (*renewed) {
+    if (renewed->held) {
       run.state->renewed_at = sent.time_since_epoch();
+      if (renewed->cancel_requested && !run.state->cancelled.load()) {
+        {
+          std::lock_guard lock(run.state->mu);
+          run.state->cancelled_by = renewed->cancelled_by;
+        }
+        log::info("scheduler.task_cancelling", {{"task_id", run.claimed.task.id},
+                                                {"kind", run.claimed.task.spec.kind},
+                                                {"run_id", run.claimed.run_id},
+                                                {"node", options_.node_name},
+                                                {"cancelled_by", renewed->cancelled_by}});
+        raise(*run.state, run.state->cancelled);
+      }
     } else if (!run.done.load()) {
       log::warn("scheduler.lease_lost", {{"task_id", run.claimed.task.id},
                                          {"kind", run.claimed.task.spec.kind},
@@ -235,11 +255,37 @@ void Scheduler::execute(Run& run) {
       result = Error::internal(std::string("unexpected exception: ") + e.what());
     }
   }
-  // A run that gave up because it lost its lease or the node stops was interrupted, not failed.
+  // A run that gave up because the task was cancelled ends cancelled; one that gave up because
+  // it lost its lease or the node stops was interrupted, not failed.
+  const bool cancelled = !result.ok() && state.cancelled.load() && !state.lost.load();
   const bool interrupted =
-      !result.ok() && (state.stop.load() || state.lost.load() || !ctx.stillHeld());
+      !cancelled && !result.ok() && (state.stop.load() || state.lost.load() || !ctx.stillHeld());
   run.done = true;
-  if (interrupted) {
+  if (cancelled) {
+    std::string by;
+    {
+      std::lock_guard lock(state.mu);
+      by = state.cancelled_by.empty() ? std::string("an unknown user") : state.cancelled_by;
+    }
+    const std::string message =
+        "cancelled by " + by + " while running on node " + options_.node_name;
+    auto finished = queue_.finishCancelled(run.claimed, message);
+    if (!finished.ok()) {
+      log::warn("scheduler.finish_failed",
+                {{"task_id", task.id}, {"reason", finished.error().message}});
+    } else if (!*finished) {
+      log::warn("scheduler.task_lost", {{"task_id", task.id},
+                                        {"kind", task.spec.kind},
+                                        {"node", options_.node_name},
+                                        {"detail", "the lease moved before the run ended"}});
+    } else {
+      log::info("scheduler.task_cancelled", {{"task_id", task.id},
+                                             {"kind", task.spec.kind},
+                                             {"run_id", run.claimed.run_id},
+                                             {"node", options_.node_name},
+                                             {"cancelled_by", by}});
+    }
+  } else if (interrupted) {
     if (!state.lost.load()) {
       // Let the lease expire now, so a live node takes the task over at once (re-run if it is
       // idempotent, failed with this node's name otherwise) instead of after the lease time.
@@ -274,7 +320,9 @@ void Scheduler::execute(Run& run) {
   {
     std::lock_guard lock(mu_);
     --stats_.running;
-    if (interrupted) {
+    if (cancelled) {
+      ++stats_.cancelled;
+    } else if (interrupted) {
       ++stats_.interrupted;
     } else if (result.ok()) {
       ++stats_.succeeded;

@@ -10,6 +10,8 @@
 // clock, when the queue says the lease moved to another holder, and when this node stops or
 // stops being active. Task kinds check it between steps. A run interrupted that way is not
 // finished by this node: its lease is made to expire at once so a live node takes it over.
+// A cancel (a row change any node makes) is seen at the next renewal: stillHeld() turns false,
+// and the run is recorded "cancelled" with who cancelled it.
 #pragma once
 
 #include <atomic>
@@ -41,9 +43,11 @@ class TaskQueue {
   virtual Result<std::optional<store::ClaimedTask>> claimDueTask(const std::string& node_id,
                                                                  const std::string& node_name,
                                                                  std::int64_t ttl_ms) = 0;
-  virtual Result<bool> renewTask(const store::Fence& fence, std::int64_t ttl_ms) = 0;
+  virtual Result<store::TaskRenewal> renewTask(const store::Fence& fence, std::int64_t ttl_ms) = 0;
   virtual Result<bool> finishTask(const store::ClaimedTask& claimed, bool ok,
                                   const std::string& message) = 0;
+  virtual Result<bool> finishCancelled(const store::ClaimedTask& claimed,
+                                       const std::string& message) = 0;
   virtual Result<int> recoverExpiredTasks(const std::string& by_node_name) = 0;
 };
 
@@ -53,9 +57,11 @@ class ClusterTaskQueue final : public TaskQueue {
   Result<std::optional<store::ClaimedTask>> claimDueTask(const std::string& node_id,
                                                          const std::string& node_name,
                                                          std::int64_t ttl_ms) override;
-  Result<bool> renewTask(const store::Fence& fence, std::int64_t ttl_ms) override;
+  Result<store::TaskRenewal> renewTask(const store::Fence& fence, std::int64_t ttl_ms) override;
   Result<bool> finishTask(const store::ClaimedTask& claimed, bool ok,
                           const std::string& message) override;
+  Result<bool> finishCancelled(const store::ClaimedTask& claimed,
+                               const std::string& message) override;
   Result<int> recoverExpiredTasks(const std::string& by_node_name) override;
 
  private:
@@ -68,11 +74,13 @@ struct TaskRunState {
       : renewed_at(claimed_at.time_since_epoch()) {}
   std::atomic<bool> stop{false};  // this node stops, or is no longer active
   std::atomic<bool> lost{false};  // the queue says the lease is no longer ours
+  std::atomic<bool> cancelled{false};  // someone cancelled the task (seen at a renewal)
+  std::string cancelled_by;            // guarded by mu
   // Monotonic time the last successful renewal (or the claim) was sent: the lease in the
   // database runs at least until this plus the lease time.
   std::atomic<std::chrono::steady_clock::duration> renewed_at;
   std::mutex mu;
-  std::condition_variable cv;  // sleepFor() wakes early when `stop` is set
+  std::condition_variable cv;  // sleepFor() wakes early when `stop`, `lost` or `cancelled` is set
 };
 
 // What a task kind's code gets for one run.
@@ -87,7 +95,8 @@ class TaskContext {
   const nlohmann::json& payload() const { return payload_; }
   const Clock& clock() const { return clock_; }
   // True while this node holds the task's lease and may go on: false once the lease was not
-  // renewed within the lease time, the lease moved to another node, or the node stops. Cheap
+  // renewed within the lease time, the lease moved to another node, the task was cancelled (the
+  // cancel is seen at the next renewal, within a heartbeat), or the node stops. Cheap
   // (no database call): check it between steps and at least every few hundred milliseconds.
   bool stillHeld() const;
   bool stopRequested() const { return state_.stop.load(); }
@@ -114,6 +123,8 @@ struct TaskKind {
   std::string description;
   TaskHandler run;
   PayloadCheck check;  // may be empty: any object
+  // A recurring task of this kind may recur at most this often (interval_s at least this).
+  std::int64_t min_interval_s = 1;
 };
 
 // The kinds this build knows, by name.
@@ -140,6 +151,7 @@ struct SchedulerStats {
   std::uint64_t succeeded = 0;
   std::uint64_t failed = 0;
   std::uint64_t interrupted = 0;  // stopped before the end (lease lost, node stopping)
+  std::uint64_t cancelled = 0;    // stopped because someone cancelled the task
   std::uint64_t taken_over = 0;   // expired tasks of other nodes recovered by this one
   std::size_t running = 0;
 };

@@ -61,8 +61,8 @@ struct ClusterCatalogue {
   // Run columns: id, task_id, node, node_name, attempt, started_at, finished_at, outcome,
   // message. $1 task id, oldest first.
   std::string_view select_task_runs;
-  std::string_view cancel_scheduled_task;  // $1 id -> the task columns
-  std::string_view request_task_cancel;    // $1 id (running) -> the task columns
+  std::string_view cancel_scheduled_task;  // $1 id, $2 by -> the task columns
+  std::string_view request_task_cancel;    // $1 id (running), $2 by -> the task columns
   // The task due soonest, locked for this transaction (skipping rows others hold): the task
   // columns, then db now.
   std::string_view select_due_task;
@@ -73,7 +73,8 @@ struct ClusterCatalogue {
   std::string_view open_task_run;
   // $1 task id, $2 node, $3 node name, $4 message: a run recorded "skipped" (finished at once).
   std::string_view insert_skipped_run;
-  std::string_view renew_task;        // $1 id, $2 holder, $3 token, $4 ttl ms
+  // $1 id, $2 holder, $3 token, $4 ttl ms -> cancel_requested, cancelled_by (no row: not held)
+  std::string_view renew_task;
   std::string_view task_fence_valid;  // $1 id, $2 holder, $3 token -> count
   // $1 id, $2 holder, $3 token, $4 ok (bool), $5 message -> the task columns when it held.
   std::string_view finish_task;

@@ -409,7 +409,7 @@ Result<std::vector<TaskRun>> ClusterStore::taskRuns(const std::string& task_id) 
   return out;
 }
 
-Result<TaskRecord> ClusterStore::cancelTask(const std::string& id) {
+Result<TaskRecord> ClusterStore::cancelTask(const std::string& id, const std::string& by) {
   const ClusterCatalogue& cat = clusterCatalogueFor(db_.dialect());
   auto pooled = db_.acquire();
   if (!pooled.ok()) return pooled.error();
@@ -417,7 +417,7 @@ Result<TaskRecord> ClusterStore::cancelTask(const std::string& id) {
   Transaction tx(conn);
   ATRIUM_TRY(tx.begin());
   for (std::string_view sql : {cat.cancel_scheduled_task, cat.request_task_cancel}) {
-    auto r = conn.query(sql, Params{id});
+    auto r = conn.query(sql, Params{id, by});
     if (!r.ok()) return r.error();
     if (!r->empty()) {
       ATRIUM_TRY(tx.commit());
@@ -489,6 +489,12 @@ Result<std::optional<ClaimedTask>> ClusterStore::claimDueTask(const std::string&
 }
 
 Result<bool> ClusterStore::renewTask(const Fence& fence, std::int64_t ttl_ms) {
+  auto renewal = renewTaskLease(fence, ttl_ms);
+  if (!renewal.ok()) return renewal.error();
+  return renewal->held;
+}
+
+Result<TaskRenewal> ClusterStore::renewTaskLease(const Fence& fence, std::int64_t ttl_ms) {
   ATRIUM_TRY(checkTtl(ttl_ms));
   const std::string task_id = taskIdOf(fence);
   if (task_id.empty()) return Error::invalid("not a task's fence: " + fence.lease_key, "lease_key");
@@ -497,11 +503,27 @@ Result<bool> ClusterStore::renewTask(const Fence& fence, std::int64_t ttl_ms) {
   auto r = (**pooled).query(clusterCatalogueFor(db_.dialect()).renew_task,
                             Params{task_id, fence.holder, fence.token, ttl_ms});
   if (!r.ok()) return r.error();
-  return r->affected > 0;
+  TaskRenewal out;
+  if (r->empty()) return out;
+  out.held = true;
+  out.cancel_requested = r->boolean(0, 0);
+  out.cancelled_by = r->text(0, 1);
+  return out;
 }
 
 Result<bool> ClusterStore::finishTask(const ClaimedTask& claimed, bool ok,
                                       const std::string& message) {
+  return finishRun(claimed, ok, ok ? "succeeded" : "failed", message);
+}
+
+Result<bool> ClusterStore::finishCancelledTask(const ClaimedTask& claimed,
+                                               const std::string& message) {
+  // finish_task ends a task whose cancel was requested "cancelled", recurring or not.
+  return finishRun(claimed, false, "cancelled", message);
+}
+
+Result<bool> ClusterStore::finishRun(const ClaimedTask& claimed, bool ok, std::string_view outcome,
+                                     const std::string& message) {
   const ClusterCatalogue& cat = clusterCatalogueFor(db_.dialect());
   auto pooled = db_.acquire();
   if (!pooled.ok()) return pooled.error();
@@ -512,8 +534,7 @@ Result<bool> ClusterStore::finishTask(const ClaimedTask& claimed, bool ok,
                                               claimed.fence.token, ok, message});
   if (!r.ok()) return r.error();
   if (r->empty()) return false;  // the fence no longer holds: another node has the task
-  auto run = conn.query(cat.finish_task_run,
-                        Params{claimed.run_id, std::string(ok ? "succeeded" : "failed"), message});
+  auto run = conn.query(cat.finish_task_run, Params{claimed.run_id, std::string(outcome), message});
   if (!run.ok()) return run.error();
   ATRIUM_TRY(tx.commit());
   return true;

@@ -106,8 +106,16 @@ struct TaskRun {
   int attempt = 0;
   std::int64_t started_at = 0;
   std::optional<std::int64_t> finished_at;
-  std::string outcome;     // "running" | "succeeded" | "failed" | "interrupted" | "skipped"
+  // "running" | "succeeded" | "failed" | "interrupted" | "skipped" | "cancelled"
+  std::string outcome;
   std::string message;
+};
+
+// What renewing a running task's lease found.
+struct TaskRenewal {
+  bool held = false;              // the lease is still this node's (renewed)
+  bool cancel_requested = false;  // someone cancelled the task: stop the run
+  std::string cancelled_by;       // who did
 };
 
 // A task claimed by a node: the record, the run row opened for it, and the fence to finish with.
@@ -182,8 +190,10 @@ class ClusterStore {
   Result<std::vector<TaskRecord>> tasks(const std::string& state, std::int64_t limit, std::int64_t offset);
   Result<std::int64_t> countTasks(const std::string& state);
   Result<std::vector<TaskRun>> taskRuns(const std::string& task_id);
-  // Cancels a scheduled task (a running one is cancelled when its run ends). kNotFound/kConflict.
-  Result<TaskRecord> cancelTask(const std::string& id);
+  // Cancels a scheduled task; marks a running one for cancellation, which the node running it
+  // sees at its next renewal (renewTaskLease) and stops the run. `by` is who asked (the audit
+  // actor). kNotFound/kConflict.
+  Result<TaskRecord> cancelTask(const std::string& id, const std::string& by = {});
 
   // Claims the task due soonest (state "scheduled", next_run_at <= db now) for `node`:
   // PostgreSQL FOR UPDATE SKIP LOCKED, SQLite an immediate transaction. Sets state running,
@@ -195,10 +205,15 @@ class ClusterStore {
                                                   std::int64_t ttl_ms);
   // Extends the running task's lease; false when the fence no longer holds (stop the work).
   Result<bool> renewTask(const Fence& fence, std::int64_t ttl_ms);
+  // The same, and whether the task was cancelled meanwhile (and by whom).
+  Result<TaskRenewal> renewTaskLease(const Fence& fence, std::int64_t ttl_ms);
   // Ends the run (outcome "succeeded" or "failed" with message). Fenced: false and no change
   // when the fence no longer holds. Recurring tasks go back to "scheduled" at the next slot;
   // one-off tasks end "succeeded" / "failed". A task cancelled while running ends "cancelled".
   Result<bool> finishTask(const ClaimedTask& claimed, bool ok, const std::string& message);
+  // Ends a run stopped because the task was cancelled: the run's outcome is "cancelled" with
+  // `message`, the task ends "cancelled" (recurring ones too). Fenced like finishTask.
+  Result<bool> finishCancelledTask(const ClaimedTask& claimed, const std::string& message);
   // Tasks whose lease expired while running (their node died or stalled): an idempotent one
   // under max_attempts goes back to "scheduled" due now (run outcome "interrupted"); any other
   // ends "failed" with a reason naming the node (in last_error and the run's message; a
@@ -213,6 +228,8 @@ class ClusterStore {
   Result<std::vector<ValidationKey>> validationKeys();
 
  private:
+  Result<bool> finishRun(const ClaimedTask& claimed, bool ok, std::string_view outcome,
+                         const std::string& message);
   Database& db_;
 };
 

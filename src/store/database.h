@@ -24,6 +24,10 @@ struct DatabaseOptions {
   std::chrono::milliseconds reconnect_min{250};       // backoff after a failed connect
   std::chrono::milliseconds reconnect_max{5000};
   std::string application_name = "atrium";
+  // SQLite: open the file even while a running server holds its lock, for one short
+  // administrative change (atrium keys rotate). SQLite's own locking (WAL, the busy timeout)
+  // keeps the two apart; a second server is still refused, since servers never set this.
+  bool beside_running_server = false;
 };
 
 struct PoolStats {

@@ -2,7 +2,7 @@
 // directory), groups with their permissions, folder scope and the directory group they map to,
 // memberships, browser sessions (a row per sign-in, so that a sign-out or a revocation reaches
 // every node), personal API tokens (only a hash of the secret is kept) and failed sign-ins (the
-// rate limit). The schema is migration 5; its statements are the same in both dialects
+// rate limit). The schema is migration 6; its statements are the same in both dialects
 // (store/people_store.cc).
 #pragma once
 
@@ -19,7 +19,7 @@
 
 namespace atrium::store {
 
-// The schema of people (migration 5), the same text on SQLite and PostgreSQL.
+// The schema of people (migration 6), the same text on SQLite and PostgreSQL.
 extern const std::string_view kPeopleMigration;
 
 enum class UserSource { kLocal, kDirectory };

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 
 #include "common/clock.h"
@@ -183,6 +184,50 @@ TEST(TaskFailoverTest, ANonIdempotentTaskFailsWithTheDeadNodesName) {
   task = getTask(c.node(survivor), id);
   EXPECT_EQ(text(task, "state"), "failed");
   EXPECT_EQ(task["runs"].size(), 1u);
+}
+
+TEST(TaskFailoverTest, ACancelMadeOnAnotherNodeStopsTheRunWhereItRuns) {
+  TempDir tmp;
+  auto started = twoNodes(tmp.path());
+  ASSERT_TRUE(started.ok()) << started.error().message;
+  Cluster& c = **started;
+  LogsOnFailure logs{c, 200};
+
+  auto created = createTask(c.node(0), {{"kind", "wait"}, {"payload", {{"seconds", 3600}}}});
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  const std::string id = text(*created, "id");
+  json task;
+  const int runner = waitRunning(c, id, task);
+  ASSERT_GE(runner, 0) << task.dump(2);
+  const int other = 1 - runner;
+
+  // The cancel is a row change made through the node that does not run the task.
+  const auto asked = std::chrono::steady_clock::now();
+  auto cancel =
+      c.node(other).http("DELETE", "/api/v1/tasks/" + id, {}, {{"X-Atrium-Actor", "bob"}});
+  ASSERT_TRUE(cancel.ok());
+  ASSERT_EQ(cancel->status, 200u) << cancel->body;
+  ASSERT_TRUE(waitFor(
+      [&] {
+        task = getTask(c.node(runner), id);
+        return text(task, "state") == "cancelled";
+      },
+      10s, 50ms))
+      << task.dump(2);
+  const auto took = std::chrono::steady_clock::now() - asked;
+  std::printf(
+      "measured: cancelled through the other node, the run ended after %lld ms\n",
+      static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
+  // Within about a heartbeat (250 ms here), with room for a loaded machine.
+  EXPECT_LT(took, 2s);
+  ASSERT_EQ(task["runs"].size(), 1u) << task.dump(2);
+  EXPECT_EQ(text(task["runs"][0], "outcome"), "cancelled") << task.dump(2);
+  EXPECT_NE(text(task["runs"][0], "message").find("cancelled by bob"), std::string::npos)
+      << task.dump(2);
+  EXPECT_NE(text(task["runs"][0], "message").find(c.nodeName(runner)), std::string::npos)
+      << task.dump(2);
+  EXPECT_EQ(c.countInLog(runner, "scheduler.task_cancelled"), 1u);
+  EXPECT_EQ(c.node(runner).http("GET", "/readyz")->status, 200u);
 }
 
 TEST(TaskFailoverTest, ADrainingNodeHandsItsRunningTaskOver) {

@@ -494,6 +494,36 @@ TEST_P(ClusterStoreTest, AFutureTaskIsNotDueAndCancellingFollowsItsState) {
   EXPECT_EQ(ok(cluster_->task(running.id))->state, "cancelled");
 }
 
+TEST_P(ClusterStoreTest, ARunningTasksCancelComesBackWithItsRenewalAndEndsTheRunCancelled) {
+  auto spec = taskSpec("wait");
+  spec.interval_s = 60;  // recurring: a cancel still ends it
+  auto running = ok(cluster_->createTask(spec));
+  auto claimed = ok(cluster_->claimDueTask("node-a", "alpha", 60'000));
+  ASSERT_TRUE(claimed);
+  auto before = ok(cluster_->renewTaskLease(claimed->fence, 60'000));
+  EXPECT_TRUE(before.held);
+  EXPECT_FALSE(before.cancel_requested);
+
+  // Any node's cancel is a row change; the holder sees it at its next renewal, with who.
+  EXPECT_EQ(ok(cluster_->cancelTask(running.id, "carol")).state, "running");
+  auto after = ok(cluster_->renewTaskLease(claimed->fence, 60'000));
+  EXPECT_TRUE(after.held);
+  EXPECT_TRUE(after.cancel_requested);
+  EXPECT_EQ(after.cancelled_by, "carol");
+
+  EXPECT_TRUE(ok(cluster_->finishCancelledTask(*claimed, "cancelled by carol")));
+  auto task = ok(cluster_->task(running.id));
+  EXPECT_EQ(task->state, "cancelled");
+  EXPECT_EQ(task->last_error, "cancelled by carol");
+  auto runs = ok(cluster_->taskRuns(running.id));
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].outcome, "cancelled");
+  EXPECT_EQ(runs[0].message, "cancelled by carol");
+  EXPECT_TRUE(runs[0].finished_at.has_value());
+  // Fenced: once ended, the renewal is refused.
+  EXPECT_FALSE(ok(cluster_->renewTaskLease(claimed->fence, 60'000)).held);
+}
+
 TEST_P(ClusterStoreTest, ARecurringTaskGoesBackToItsNextSlot) {
   const auto now = ok(cluster_->databaseNow());
   auto spec = taskSpec("feedback-reregister", true);

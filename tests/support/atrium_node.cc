@@ -33,8 +33,12 @@ RunResult AtriumNode::init(const std::string& installation_name) const {
 }
 
 Status AtriumNode::start(std::chrono::milliseconds timeout) {
-  auto child = ChildProcess::spawn({ATRIUM_BINARY, "serve", "--config", configPath().string()},
-                                   dir_ / "serve.log", options_.env);
+  std::vector<std::string> argv = options_.command_prefix;
+  for (std::string arg : {std::string(ATRIUM_BINARY), std::string("serve"), std::string("--config"),
+                          configPath().string()}) {
+    argv.push_back(std::move(arg));
+  }
+  auto child = ChildProcess::spawn(argv, dir_ / "serve.log", options_.env);
   if (!child) return child.error();
   process_ = std::move(*child);
   bool up = waitFor(

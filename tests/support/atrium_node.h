@@ -29,6 +29,9 @@ class AtriumNode {
     std::string polling_section = "enabled = false\n";
     // Extra environment of `atrium serve` ("NAME=value"), e.g. ATRIUM_TEST_CLOCK_OFFSET_MS=5000.
     std::vector<std::string> env;
+    // Put before `atrium serve ...`, e.g. {"/usr/bin/prlimit", "--nofile=256:256", "--"} (an
+    // absolute path; it must exec the command, so that the process is the node itself).
+    std::vector<std::string> command_prefix;
   };
 
   // Writes the config under `dir` (created if needed); does not start anything.

@@ -5,6 +5,7 @@
 
 #include "api/errors.h"
 #include "api/folder_json.h"
+#include "api/json_body.h"
 #include "api/router.h"
 #include "api/system_json.h"
 #include "store/cluster_store.h"
@@ -161,7 +162,11 @@ TEST(ApiJsonTest, RouterMatchesPatterns) {
   auto put = r.match("PUT", "/api/v1/systems/abc");
   EXPECT_FALSE(put.found());
   EXPECT_TRUE(put.methodNotAllowed());
-  EXPECT_EQ(put.allowed, (std::vector<std::string>{"GET", "DELETE"}));
+  EXPECT_EQ(put.allowed, (std::vector<std::string>{"GET", "HEAD", "DELETE"}));
+  // HEAD matches the GET routes (the HTTP server leaves the body out).
+  auto head = r.match("HEAD", "/api/v1/systems/abc");
+  EXPECT_EQ(head.id, 2);
+  EXPECT_EQ(head.params, std::vector<std::string>{"abc"});
 
   EXPECT_FALSE(r.match("GET", "/api/v1/system").found());
   EXPECT_FALSE(r.match("GET", "/api/v1/systems/").found());  // empty {id}
@@ -169,6 +174,21 @@ TEST(ApiJsonTest, RouterMatchesPatterns) {
   EXPECT_FALSE(r.match("GET", "").found());
   EXPECT_FALSE(r.match("GET", "api/v1/systems").found());
   EXPECT_FALSE(r.match("GET", "/nothing").methodNotAllowed());
+}
+
+TEST(ApiJsonTest, DuplicateKeysAreRefusedNamingTheKey) {
+  auto top = parseJsonObject(R"({"name":"a","folder":null,"name":"b"})", "system");
+  ASSERT_FALSE(top.ok());
+  EXPECT_EQ(top.error().field, "name");
+  EXPECT_NE(top.error().message.find("\"name\" twice"), std::string::npos) << top.error().message;
+  auto nested = parseJsonObject(R"({"credentials":{"username":"a","username":"b"}})", "system");
+  ASSERT_FALSE(nested.ok());
+  EXPECT_EQ(nested.error().field, "username");
+  // The same key in sibling or nested objects, and in objects inside arrays, is fine.
+  auto fine =
+      parseJsonObject(R"({"a":{"x":1},"b":{"x":2,"c":{"x":3}},"l":[{"x":1},{"x":2}]})", "test");
+  EXPECT_TRUE(fine.ok()) << fine.error().message;
+  EXPECT_EQ((*fine)["b"]["c"]["x"], 3);
 }
 
 }  // namespace

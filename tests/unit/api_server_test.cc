@@ -105,7 +105,7 @@ TEST_F(ApiServerTest, RoutingErrors) {
   expectError(call("GET", "/api/v1/nothing-here"), 404, "not_found", "", "/api/v1/nothing-here");
   auto put = call("PUT", "/api/v1/systems");
   expectError(put, 405, "method_not_allowed");
-  EXPECT_EQ(put.header("Allow").value_or(""), "GET, POST");
+  EXPECT_EQ(put.header("Allow").value_or(""), "GET, HEAD, POST");
   expectError(call("POST", "/api/v1/systems", "name=x", {{"Content-Type", "text/plain"}}), 415,
               "unsupported_media_type");
   expectError(call("POST", "/api/v1/systems", std::string(5000, ' ')), 413, "payload_too_large");

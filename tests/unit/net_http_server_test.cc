@@ -174,7 +174,7 @@ TEST_F(NetHttpServerTest, OversizedHeadersAndGarbageAreRefused) {
   auto r = client.request("GET", "127.0.0.1", port_, "/h", {}, {{"X-Big", std::string(4096, 'h')}});
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->status, 431u);
-  EXPECT_EQ(json::parse(r->body)["error"]["code"], "payload_too_large");
+  EXPECT_EQ(json::parse(r->body)["error"]["code"], "headers_too_large");
 
   auto [text, closed] = rawExchange("NOT HTTP AT ALL\r\n\r\n");
   EXPECT_TRUE(closed);
@@ -258,6 +258,48 @@ TEST(NetHttpClientTest, UnreachableServerIsUnavailable) {
   auto r = HttpClient().request("GET", "127.0.0.1", 1, "/", {}, {}, 2s);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+}
+
+TEST(NetHttpServerCap, DerivedFromTheDescriptorLimitLessTheReserve) {
+  EXPECT_EQ(connectionCapFor(1024, 72), 952u);
+  EXPECT_EQ(connectionCapFor(256, 72), 184u);
+  EXPECT_EQ(connectionCapFor(64, 72), 16u);  // never below 16
+  EXPECT_EQ(connectionCapFor(0, 72), 0u);    // unlimited: no cap
+}
+
+TEST_F(NetHttpServerTest, AtTheCapTheLongestIdleConnectionMakesRoomForANewOne) {
+  HttpServerOptions options;
+  options.max_connections = 4;
+  startServer(options);
+  // Eight connections that send nothing: four are accepted, four wait in the backlog.
+  boost::asio::io_context ioc;
+  std::vector<boost::asio::ip::tcp::socket> idle;
+  for (int i = 0; i < 8; ++i) {
+    idle.emplace_back(ioc);
+    idle.back().connect({boost::asio::ip::make_address("127.0.0.1"), port_});
+  }
+  // A request still gets its answer: idle connections are closed to make room.
+  HttpClient client;
+  auto r = client.request("GET", "127.0.0.1", port_, "/after-the-cap", {}, {}, 5s);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->status, 200u);
+  // The oldest idle connection was the first closed.
+  char byte = 0;
+  boost::system::error_code ec;
+  idle.front().read_some(boost::asio::buffer(&byte, 1), ec);
+  EXPECT_EQ(ec, boost::asio::error::eof);
+}
+
+TEST_F(NetHttpServerTest, HeadAnswersLikeGetWithoutTheBody) {
+  startServer();
+  auto [text, closed] = rawExchange("HEAD /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  ASSERT_TRUE(closed);
+  const std::string get_body =
+      json{{"method", "HEAD"}, {"target", "/x"}, {"body", ""}, {"remote", "127.0.0.1"}}.dump();
+  EXPECT_EQ(text.substr(0, 15), "HTTP/1.1 200 OK") << text;
+  EXPECT_NE(text.find("Content-Length: " + std::to_string(get_body.size())), std::string::npos)
+      << text;
+  EXPECT_EQ(text.size(), text.find("\r\n\r\n") + 4) << text;
 }
 
 }  // namespace

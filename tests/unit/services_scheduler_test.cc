@@ -43,11 +43,17 @@ class FakeQueue final : public TaskQueue {
     (void)node_name;
     return std::optional<store::ClaimedTask>(c);
   }
-  Result<bool> renewTask(const store::Fence& fence, std::int64_t ttl_ms) override {
+  Result<store::TaskRenewal> renewTask(const store::Fence& fence, std::int64_t ttl_ms) override {
     std::lock_guard lock(mu);
     renewals.emplace_back(fence.lease_key, ttl_ms);
     if (renew_unreachable) return Error::unavailable("database unreachable");
-    return renew_holds;
+    return store::TaskRenewal{renew_holds, cancel_requested, "tester"};
+  }
+  Result<bool> finishCancelled(const store::ClaimedTask& claimed,
+                               const std::string& message) override {
+    std::lock_guard lock(mu);
+    cancelled.push_back({claimed.task.id, false, message});
+    return true;
   }
   Result<bool> finishTask(const store::ClaimedTask& claimed, bool ok,
                           const std::string& message) override {
@@ -89,8 +95,10 @@ class FakeQueue final : public TaskQueue {
   std::mutex mu;
   std::deque<store::ClaimedTask> due;
   std::vector<Finished> finished;
+  std::vector<Finished> cancelled;
   std::vector<std::pair<std::string, std::int64_t>> renewals;
   bool renew_holds = true;
+  bool cancel_requested = false;
   bool renew_unreachable = false;
   int recover_calls = 0;
   std::int64_t last_ttl = 0;
@@ -251,6 +259,31 @@ TEST(Scheduler, ARunWhoseLeaseMovedStopsAndIsNotFinishedHere) {
   scheduler.stop();
   EXPECT_TRUE(queue.finishedCopy().empty());
   EXPECT_FALSE(queue.handedOver("t1"));  // not ours to hand over
+}
+
+TEST(Scheduler, ACancelSeenAtARenewalStopsTheRunAndRecordsItCancelledByWhoAsked) {
+  FakeQueue queue;
+  TaskKinds kinds;
+  kinds.add(tasks::waitTask());
+  queue.add("t1", "wait", R"({"seconds":3600})");
+  SystemClock clock;
+  Scheduler scheduler(options(), queue, kinds, clock, [] { return true; });
+  scheduler.start();
+  ASSERT_TRUE(waitFor([&] { return scheduler.stats().running == 1; }));
+  {
+    std::lock_guard lock(queue.mu);
+    queue.cancel_requested = true;  // a node changed the task's row
+  }
+  scheduler.wake();
+  ASSERT_TRUE(waitFor([&] { return scheduler.stats().cancelled == 1; }, 2s));
+  EXPECT_EQ(scheduler.stats().running, 0u);
+  EXPECT_EQ(scheduler.stats().interrupted, 0u);
+  scheduler.stop();
+  std::lock_guard lock(queue.mu);
+  ASSERT_EQ(queue.cancelled.size(), 1u);
+  EXPECT_EQ(queue.cancelled[0].task_id, "t1");
+  EXPECT_NE(queue.cancelled[0].message.find("cancelled by tester"), std::string::npos);
+  EXPECT_TRUE(queue.finished.empty());
 }
 
 TEST(Scheduler, ARunNotRenewedWithinTheLeaseTimeStopsItself) {

@@ -26,7 +26,9 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int kMaxKeep = 1000;
+constexpr int kMaxKeep = 100;
+// A backup copies the whole database: at most once an hour.
+constexpr std::int64_t kMinBackupIntervalSeconds = 3600;
 
 // "2026-01-02T15-04-05.123Z": sorts by time, and is a valid file name everywhere.
 std::string backupStamp(const Clock& clock) {
@@ -166,8 +168,9 @@ Status checkBackup(const json& payload) {
     }
     if (!value.is_number_integer() || value.get<std::int64_t>() < 1 ||
         value.get<std::int64_t>() > kMaxKeep) {
-      return Error::invalid("\"keep\" is how many backups to keep: an integer from 1 to 1000",
-                            "payload.keep");
+      return Error::invalid(
+          "\"keep\" is how many backups to keep: an integer from 1 to " + std::to_string(kMaxKeep),
+          "payload.keep");
     }
   }
   return okStatus();
@@ -291,6 +294,7 @@ TaskKind databaseBackupTask(BackupOptions options, const Clock& clock) {
       "copies the database under <data_dir>/backups of the node that runs it (SQLite: VACUUM "
       "INTO; PostgreSQL: pg_dump), keeping the newest 7 (payload {\"keep\": N})";
   kind.check = checkBackup;
+  kind.min_interval_s = kMinBackupIntervalSeconds;
   kind.run = [options = std::move(options), &clock](const TaskContext& ctx) -> Result<std::string> {
     std::error_code ec;
     fs::create_directories(options.directory, ec);
@@ -308,6 +312,10 @@ TaskKind databaseBackupTask(BackupOptions options, const Clock& clock) {
       fs::remove(partial, ec);
       return made.error();
     }
+    // A copy of the database holds what the database holds (the validation key, the systems'
+    // credentials): its owner's only, whatever the umask.
+    fs::permissions(partial, fs::perms::owner_read | fs::perms::owner_write,
+                    fs::perm_options::replace, ec);
     fs::rename(partial, file, ec);
     if (ec) {
       return Error::unavailable(

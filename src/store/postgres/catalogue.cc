@@ -234,6 +234,11 @@ ALTER TABLE systems ADD COLUMN last_polled_by TEXT;
 ALTER TABLE systems ADD COLUMN last_poll_token BIGINT;
 )sql";
 
+constexpr std::string_view kMigration5 = R"sql(
+-- Who asked for a task to be cancelled (the running node records it in the run it stops).
+ALTER TABLE tasks ADD COLUMN cancelled_by TEXT NOT NULL DEFAULT '';
+)sql";
+
 // What a poll writes, shared by the plain and the fenced update ($1 id ... $14; the callers add
 // the poller's node, $15, and the fence).
 #define ATRIUM_POLL_SET \
@@ -307,7 +312,7 @@ ALTER TABLE call_records ADD COLUMN start_missed BOOLEAN NOT NULL DEFAULT false;
 )sql";
 
 const Catalogue kCatalogue{
-    .migrations = {kMigration1, kMigration2, kMigration3, kMigration4, kPeopleMigration},
+    .migrations = {kMigration1, kMigration2, kMigration3, kMigration4, kMigration5, kPeopleMigration},
 
     .schema_table_exists =
         "SELECT count(*) FROM pg_catalog.pg_tables "

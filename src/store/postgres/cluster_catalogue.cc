@@ -107,10 +107,11 @@ const ClusterCatalogue kCatalogue{
     .select_task_runs =
         "SELECT " ATRIUM_RUN_COLUMNS " FROM task_runs WHERE task_id = $1 ORDER BY id",
     .cancel_scheduled_task =
-        "UPDATE tasks SET state = 'cancelled', updated_at = " NOW
+        "UPDATE tasks SET state = 'cancelled', cancelled_by = $2, updated_at = " NOW
         " WHERE id = $1 AND state = 'scheduled' RETURNING " ATRIUM_TASK_COLUMNS,
-    .request_task_cancel = "UPDATE tasks SET cancel_requested = true, updated_at = " NOW
-                           " WHERE id = $1 AND state = 'running' RETURNING " ATRIUM_TASK_COLUMNS,
+    .request_task_cancel =
+        "UPDATE tasks SET cancel_requested = true, cancelled_by = $2, updated_at = " NOW
+        " WHERE id = $1 AND state = 'running' RETURNING " ATRIUM_TASK_COLUMNS,
     .select_due_task = "SELECT " ATRIUM_TASK_COLUMNS ", " NOW
                        " FROM tasks "
                        "WHERE state = 'scheduled' AND next_run_at <= " NOW
@@ -130,7 +131,7 @@ const ClusterCatalogue kCatalogue{
     .renew_task = "UPDATE tasks SET lease_expires_at = " NOW
                   " + $4 WHERE id = $1 "
                   "AND holder = $2 AND token = $3 AND state = 'running' "
-                  "AND lease_expires_at > " NOW,
+                  "AND lease_expires_at > " NOW " RETURNING cancel_requested, cancelled_by",
     .task_fence_valid =
         "SELECT count(*) FROM tasks WHERE id = $1 AND holder = $2 "
         "AND token = $3 AND state = 'running' AND lease_expires_at > " NOW,

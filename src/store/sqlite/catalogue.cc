@@ -234,6 +234,11 @@ ALTER TABLE systems ADD COLUMN last_polled_by TEXT;
 ALTER TABLE systems ADD COLUMN last_poll_token INTEGER;
 )sql";
 
+constexpr std::string_view kMigration5 = R"sql(
+-- Who asked for a task to be cancelled (the running node records it in the run it stops).
+ALTER TABLE tasks ADD COLUMN cancelled_by TEXT NOT NULL DEFAULT '';
+)sql";
+
 // What a poll writes, shared by the plain and the fenced update ($1 id ... $14; the callers add
 // the poller's node, $15, and the fence).
 #define ATRIUM_POLL_SET \
@@ -308,7 +313,7 @@ ALTER TABLE call_records ADD COLUMN start_missed INTEGER NOT NULL DEFAULT 0;
 )sql";
 
 const Catalogue kCatalogue{
-    .migrations = {kMigration1, kMigration2, kMigration3, kMigration4, kPeopleMigration},
+    .migrations = {kMigration1, kMigration2, kMigration3, kMigration4, kMigration5, kPeopleMigration},
 
     .schema_table_exists =
         "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",

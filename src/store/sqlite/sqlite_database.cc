@@ -264,6 +264,9 @@ Result<std::unique_ptr<Database>> openSqliteDatabase(const std::string& url,
   }
   std::string lock_path = path.string() + ".lock";
   auto lock = FileLock::acquire(lock_path);
+  if (!lock && lock.error().code == ErrorCode::kConflict && options.beside_running_server) {
+    lock = std::unique_ptr<FileLock>();  // the server holds it; this process only visits
+  }
   if (!lock) {
     if (lock.error().code != ErrorCode::kConflict) return lock.error();
     return Error::conflict(
