@@ -10,7 +10,9 @@
 #include <iterator>
 #include <utility>
 
+#include "api/authenticator.h"
 #include "api/cluster_endpoints.h"
+#include "api/people_endpoints.h"
 #include "api/errors.h"
 #include "api/query.h"
 #include "api/session_endpoints.h"
@@ -28,56 +30,111 @@ namespace http = boost::beast::http;
 
 namespace {
 
-constexpr std::string_view kActorHeader = "X-Atrium-Actor";
 constexpr std::string_view kUnmatchedRoute = "unmatched";
+
+// Who may call a route. Device-facing routes check the system's own secret instead.
+enum class Guard {
+  kPublic,          // the probes, signing in
+  kMetrics,         // public unless api.metrics_public = false (then administration)
+  kDevice,          // /feedback/{secret}
+  kSignedIn,        // any signed-in user
+  kSystemsRead,
+  kSystemsEdit,
+  kAdministration,
+};
 
 struct RouteDef {
   std::string_view method;
   std::string_view pattern;
   Endpoint endpoint;
   bool has_body;
+  Guard guard;
 };
+
+using G = Guard;
 
 // Every route the API serves; the router's ids are indexes into this table.
 constexpr RouteDef kRoutes[] = {
-    {"GET", "/healthz", Endpoint::kHealthz, false},
-    {"GET", "/readyz", Endpoint::kReadyz, false},
-    {"GET", "/metrics", Endpoint::kMetrics, false},
-    {"GET", "/api/v1/installation", Endpoint::kInstallation, false},
-    {"GET", "/api/v1/systems", Endpoint::kListSystems, false},
-    {"POST", "/api/v1/systems", Endpoint::kCreateSystem, true},
-    {"GET", "/api/v1/systems/{id}", Endpoint::kGetSystem, false},
-    {"PATCH", "/api/v1/systems/{id}", Endpoint::kPatchSystem, true},
-    {"DELETE", "/api/v1/systems/{id}", Endpoint::kDeleteSystem, false},
-    {"POST", "/api/v1/systems/{id}/move", Endpoint::kMoveSystem, true},
-    {"GET", "/api/v1/folders", Endpoint::kListFolders, false},
-    {"POST", "/api/v1/folders", Endpoint::kCreateFolder, true},
-    {"GET", "/api/v1/folders/{id}", Endpoint::kGetFolder, false},
-    {"PATCH", "/api/v1/folders/{id}", Endpoint::kPatchFolder, true},
-    {"DELETE", "/api/v1/folders/{id}", Endpoint::kDeleteFolder, false},
-    {"GET", "/api/v1/audit", Endpoint::kAudit, false},
-    {"GET", "/api/v1/events", Endpoint::kListEvents, false},
-    {"GET", "/api/v1/systems/{id}/events", Endpoint::kSystemEvents, false},
-    {"GET", "/api/v1/calls", Endpoint::kListCalls, false},
-    {"GET", "/api/v1/systems/{id}/calls", Endpoint::kSystemCalls, false},
-    {"GET", "/api/v1/tickets", Endpoint::kListTickets, false},
-    {"POST", "/api/v1/tickets/{id}/acknowledge", Endpoint::kAcknowledgeTicket, false},
-    {"GET", "/api/v1/settings/server-addresses", Endpoint::kGetServerAddresses, false},
-    {"PUT", "/api/v1/settings/server-addresses", Endpoint::kPutServerAddresses, true},
-    {"GET", "/api/v1/settings/software-versions", Endpoint::kGetSoftwareVersions, false},
-    {"PUT", "/api/v1/settings/software-versions", Endpoint::kPutSoftwareVersions, true},
-    {"GET", "/api/v1/cluster/nodes", Endpoint::kClusterNodes, false},
-    {"POST", "/api/v1/cluster/nodes/{id}/promote", Endpoint::kPromoteNode, false},
-    {"POST", "/api/v1/cluster/nodes/{id}/demote", Endpoint::kDemoteNode, false},
-    {"GET", "/api/v1/cluster/diagnostics", Endpoint::kClusterDiagnostics, false},
-    {"GET", "/api/v1/tasks", Endpoint::kListTasks, false},
-    {"POST", "/api/v1/tasks", Endpoint::kCreateTask, true},
-    {"GET", "/api/v1/tasks/{id}", Endpoint::kGetTask, false},
-    {"DELETE", "/api/v1/tasks/{id}", Endpoint::kCancelTask, false},
-    {"POST", "/api/v1/sessions", Endpoint::kCreateSession, true},
+    {"GET", "/healthz", Endpoint::kHealthz, false, G::kPublic},
+    {"GET", "/readyz", Endpoint::kReadyz, false, G::kPublic},
+    {"GET", "/metrics", Endpoint::kMetrics, false, G::kMetrics},
+    {"GET", "/api/v1/installation", Endpoint::kInstallation, false, G::kSignedIn},
+    {"GET", "/api/v1/systems", Endpoint::kListSystems, false, G::kSystemsRead},
+    {"POST", "/api/v1/systems", Endpoint::kCreateSystem, true, G::kSystemsEdit},
+    {"GET", "/api/v1/systems/{id}", Endpoint::kGetSystem, false, G::kSystemsRead},
+    {"PATCH", "/api/v1/systems/{id}", Endpoint::kPatchSystem, true, G::kSystemsEdit},
+    {"DELETE", "/api/v1/systems/{id}", Endpoint::kDeleteSystem, false, G::kSystemsEdit},
+    {"POST", "/api/v1/systems/{id}/move", Endpoint::kMoveSystem, true, G::kSystemsEdit},
+    {"GET", "/api/v1/folders", Endpoint::kListFolders, false, G::kSystemsRead},
+    {"POST", "/api/v1/folders", Endpoint::kCreateFolder, true, G::kSystemsEdit},
+    {"GET", "/api/v1/folders/{id}", Endpoint::kGetFolder, false, G::kSystemsRead},
+    {"PATCH", "/api/v1/folders/{id}", Endpoint::kPatchFolder, true, G::kSystemsEdit},
+    {"DELETE", "/api/v1/folders/{id}", Endpoint::kDeleteFolder, false, G::kSystemsEdit},
+    {"GET", "/api/v1/audit", Endpoint::kAudit, false, G::kAdministration},
+    {"GET", "/api/v1/events", Endpoint::kListEvents, false, G::kSystemsRead},
+    {"GET", "/api/v1/systems/{id}/events", Endpoint::kSystemEvents, false, G::kSystemsRead},
+    {"GET", "/api/v1/calls", Endpoint::kListCalls, false, G::kSystemsRead},
+    {"GET", "/api/v1/systems/{id}/calls", Endpoint::kSystemCalls, false, G::kSystemsRead},
+    {"GET", "/api/v1/tickets", Endpoint::kListTickets, false, G::kSystemsRead},
+    {"POST", "/api/v1/tickets/{id}/acknowledge", Endpoint::kAcknowledgeTicket, false, G::kSystemsEdit},
+    {"GET", "/api/v1/settings/server-addresses", Endpoint::kGetServerAddresses, false, G::kSignedIn},
+    {"PUT", "/api/v1/settings/server-addresses", Endpoint::kPutServerAddresses, true, G::kAdministration},
+    {"GET", "/api/v1/settings/software-versions", Endpoint::kGetSoftwareVersions, false, G::kSignedIn},
+    {"PUT", "/api/v1/settings/software-versions", Endpoint::kPutSoftwareVersions, true, G::kAdministration},
+    {"GET", "/api/v1/cluster/nodes", Endpoint::kClusterNodes, false, G::kSignedIn},
+    {"POST", "/api/v1/cluster/nodes/{id}/promote", Endpoint::kPromoteNode, false, G::kAdministration},
+    {"POST", "/api/v1/cluster/nodes/{id}/demote", Endpoint::kDemoteNode, false, G::kAdministration},
+    {"GET", "/api/v1/cluster/diagnostics", Endpoint::kClusterDiagnostics, false, G::kSignedIn},
+    {"GET", "/api/v1/tasks", Endpoint::kListTasks, false, G::kAdministration},
+    {"POST", "/api/v1/tasks", Endpoint::kCreateTask, true, G::kAdministration},
+    {"GET", "/api/v1/tasks/{id}", Endpoint::kGetTask, false, G::kAdministration},
+    {"DELETE", "/api/v1/tasks/{id}", Endpoint::kCancelTask, false, G::kAdministration},
+    {"POST", "/api/v1/sessions", Endpoint::kCreateSession, true, G::kPublic},
+    {"GET", "/api/v1/sessions/current", Endpoint::kCurrentSession, false, G::kSignedIn},
+    {"DELETE", "/api/v1/sessions/current", Endpoint::kEndCurrentSession, false, G::kSignedIn},
+    {"DELETE", "/api/v1/sessions/{id}", Endpoint::kRevokeSession, false, G::kAdministration},
+    {"GET", "/api/v1/users", Endpoint::kListUsers, false, G::kAdministration},
+    {"POST", "/api/v1/users", Endpoint::kCreateUser, true, G::kAdministration},
+    {"GET", "/api/v1/users/{id}", Endpoint::kGetUser, false, G::kAdministration},
+    {"PATCH", "/api/v1/users/{id}", Endpoint::kPatchUser, true, G::kAdministration},
+    {"PUT", "/api/v1/users/{id}/password", Endpoint::kSetUserPassword, true, G::kAdministration},
+    {"PUT", "/api/v1/me/password", Endpoint::kChangeOwnPassword, true, G::kSignedIn},
+    {"GET", "/api/v1/groups", Endpoint::kListGroups, false, G::kAdministration},
+    {"POST", "/api/v1/groups", Endpoint::kCreateGroup, true, G::kAdministration},
+    {"GET", "/api/v1/groups/{id}", Endpoint::kGetGroup, false, G::kAdministration},
+    {"PATCH", "/api/v1/groups/{id}", Endpoint::kPatchGroup, true, G::kAdministration},
+    {"DELETE", "/api/v1/groups/{id}", Endpoint::kDeleteGroup, false, G::kAdministration},
+    {"PUT", "/api/v1/groups/{id}/members/{user}", Endpoint::kAddGroupMember, false, G::kAdministration},
+    {"DELETE", "/api/v1/groups/{id}/members/{user}", Endpoint::kRemoveGroupMember, false, G::kAdministration},
+    {"GET", "/api/v1/tokens", Endpoint::kListTokens, false, G::kSignedIn},
+    {"POST", "/api/v1/tokens", Endpoint::kCreateToken, true, G::kSignedIn},
+    {"DELETE", "/api/v1/tokens/{id}", Endpoint::kRevokeToken, false, G::kSignedIn},
     // What systems post to (any content type; Cisco sends text/xml).
-    {"POST", "/feedback/{secret}", Endpoint::kFeedback, false},
+    {"POST", "/feedback/{secret}", Endpoint::kFeedback, false, G::kDevice},
 };
+
+// The permission a guard asks for, if any.
+std::optional<people::Permission> permissionFor(Guard g) {
+  switch (g) {
+    case Guard::kSystemsRead: return people::Permission::kSystemsRead;
+    case Guard::kSystemsEdit: return people::Permission::kSystemsEdit;
+    case Guard::kAdministration:
+    case Guard::kMetrics: return people::Permission::kAdministration;
+    default: return std::nullopt;
+  }
+}
+
+bool isIpLiteral(std::string_view host) {
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(std::string(host), ec);
+  return !ec;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
 
 // An error answer; a 401 also names the scheme (WWW-Authenticate).
 net::Response unauthorizedResponse(const Error& error) {
@@ -105,6 +162,7 @@ ApiServer::ApiServer(ApiOptions options, store::Store& store, store::Database& d
       devices_(db, clock),
       endpoints_(store, devices_) {
   trusted_proxies_ = TrustedProxies(options_.trusted_proxies);
+  for (const auto& h : options_.allowed_hosts) allowed_hosts_.insert(lower(hostOnly(h)));
   for (std::size_t i = 0; i < std::size(kRoutes); ++i) {
     router_.add(std::string(kRoutes[i].method), std::string(kRoutes[i].pattern),
                 static_cast<int>(i));
@@ -123,6 +181,11 @@ void ApiServer::attachCluster(store::ClusterStore& cluster, std::chrono::millise
 }
 
 void ApiServer::attachSessions(TokenSigner& signer) { signer_ = &signer; }
+
+void ApiServer::attachPeople(std::unique_ptr<PeopleEndpoints> people, std::unique_ptr<Authenticator> authenticator) {
+  people_ = std::move(people);
+  authenticator_ = std::move(authenticator);
+}
 
 void ApiServer::attachDiagnostics(cluster::Diagnostics& diagnostics) { diagnostics_ = &diagnostics; }
 
@@ -298,6 +361,7 @@ void ApiServer::handle(net::Request request, const net::RequestInfo& info, net::
       answer(match.pattern, readyz());
       return;
     case Endpoint::kMetrics:
+      if (!options_.metrics_public) break;  // signed in, administration
       answer(match.pattern, metrics());
       return;
     case Endpoint::kFeedback:
@@ -322,55 +386,89 @@ void ApiServer::handle(net::Request request, const net::RequestInfo& info, net::
       return;
     }
   }
-  std::string actor;
-  auto actor_header = request[kActorHeader];
-  if (!actor_header.empty()) {
-    Status valid = validateName(actor_header, kActorHeader);
-    if (!valid.ok()) {
-      answer(match.pattern, errorResponse(valid.error()));
-      return;
-    }
-    actor = std::string(actor_header);
-  } else {
-    actor = "api@" + clientAddress(request, info);
+  // DNS rebinding: a page of another site that made its name resolve to this node gets nothing.
+  const std::string host = hostOnly(request[http::field::host]);
+  if (!hostAllowed(host)) {
+    answer(match.pattern,
+           errorResponse(Error{ErrorCode::kForbidden,
+                               "this installation does not answer to the host " + jsonQuote(host) +
+                                   "; add it to api.allowed_hosts if it is one of its names",
+                               {}}));
+    return;
   }
-  // A bearer token is verified on the database pool (keys may need a reload); its subject
-  // becomes the actor. Without one the request goes on as before (no authentication yet).
-  std::optional<std::string> bearer;
-  if (auto authorization = request[http::field::authorization]; !authorization.empty()) {
-    constexpr std::string_view kScheme = "Bearer ";
-    if (authorization.size() <= kScheme.size() ||
-        !boost::beast::iequals(authorization.substr(0, kScheme.size()), kScheme)) {
-      answer(match.pattern, unauthorizedResponse(Error{ErrorCode::kUnauthorized,
-                                                       "the Authorization header must be \"Bearer <token>\" with a "
-                                                       "token from POST /api/v1/sessions",
-                                                       {}}));
-      return;
-    }
-    bearer = std::string(authorization.substr(kScheme.size()));
-  }
-
   ApiCall call;
   call.endpoint = def.endpoint;
   call.params = std::move(match.params);
   call.query = std::move(target->query);
+  call.client_address = clientAddress(request, info);
+  call.actor = "api@" + call.client_address;
+  const bool changes = request.method() != http::verb::get && request.method() != http::verb::head;
+  std::optional<Credentials> credentials;
+  if (def.guard == Guard::kPublic) {
+    // Signing in from a browser: only from a page of this installation.
+    auto origin = request[http::field::origin];
+    if (changes && !origin.empty() && !hostAllowed(originHost(origin))) {
+      answer(match.pattern, errorResponse(Error{ErrorCode::kForbidden,
+                                                "the request comes from another site (Origin " +
+                                                    std::string(origin) + ")",
+                                                {}}));
+      return;
+    }
+  } else {
+    Credentials c;
+    if (auto authorization = request[http::field::authorization]; !authorization.empty()) {
+      constexpr std::string_view kScheme = "Bearer ";
+      if (authorization.size() <= kScheme.size() ||
+          !boost::beast::iequals(authorization.substr(0, kScheme.size()), kScheme)) {
+        answer(match.pattern, unauthorizedResponse(Error{ErrorCode::kUnauthorized,
+                                                         "the Authorization header must be \"Bearer <token>\" with a "
+                                                         "session token (POST /api/v1/sessions) or an API token",
+                                                         {}}));
+        return;
+      }
+      c.bearer = std::string(authorization.substr(kScheme.size()));
+    } else if (auto cookie = request[http::field::cookie]; !cookie.empty()) {
+      c.cookie = sessionCookie(cookie);
+    }
+    c.csrf = std::string(request[kCsrfHeader]);
+    c.origin = std::string(request[http::field::origin]);
+    c.changes = changes;
+    credentials = std::move(c);
+  }
   call.body = std::move(request.body());
-  call.actor = std::move(actor);
-  asio::post(*db_pool_, [this, call = std::move(call), route = std::move(match.pattern), bearer = std::move(bearer),
+  asio::post(*db_pool_, [this, call = std::move(call), route = std::move(match.pattern),
+                         credentials = std::move(credentials), guard = def.guard,
                          answer = std::move(answer)]() mutable {
     net::Response res;
     try {
-      if (bearer) {
-        auto claims = signer_ != nullptr ? signer_->verify(*bearer)
-                                         : Result<TokenClaims>(Error::unavailable("this node verifies no tokens"));
-        if (!claims) {
-          log::debug("session.refused", {{"route", route}, {"reason", claims.error().message}});
-          answer(route, unauthorizedResponse(claims.error()));
+      std::optional<Caller> caller;
+      if (credentials) {
+        if (authenticator_ == nullptr) {
+          answer(route, errorResponse(Error::unavailable("this node signs no one in")));
           return;
         }
-        call.actor = claims->subject;
+        auto who = authenticator_->authenticate(*credentials);
+        if (!who) {
+          log::debug("session.refused", {{"route", route}, {"reason", who.error().message}});
+          answer(route, unauthorizedResponse(who.error()));
+          return;
+        }
+        if (auto needed = permissionFor(guard); needed && !who->access.may(*needed)) {
+          answer(route, errorResponse(Error{ErrorCode::kForbidden,
+                                            "you need the " + std::string(people::permissionName(*needed)) +
+                                                " permission for this",
+                                            {}}));
+          return;
+        }
+        caller = std::move(*who);
+        call.caller = &*caller;
+        call.actor = caller->name;
       }
-      if (SessionEndpoints::serves(call.endpoint)) {
+      if (call.endpoint == Endpoint::kMetrics) {
+        res = metrics();
+      } else if (PeopleEndpoints::serves(call.endpoint)) {
+        res = people_ ? people_->handle(call) : errorResponse(Error::unavailable("this node signs no one in"));
+      } else if (SessionEndpoints::serves(call.endpoint)) {
         res = SessionEndpoints(signer_, diagnostics_).handle(call);
       } else if (TaskEndpoints::serves(call.endpoint)) {
         res = tasks_ ? tasks_->handle(call) : errorResponse(Error::notFound("this node runs no task scheduler"));
@@ -384,6 +482,12 @@ void ApiServer::handle(net::Request request, const net::RequestInfo& info, net::
     }
     answer(route, std::move(res));
   });
+}
+
+bool ApiServer::hostAllowed(std::string_view host) const {
+  if (host.empty()) return false;
+  if (isIpLiteral(host)) return true;  // an address cannot be rebound to another site
+  return allowed_hosts_.contains(lower(host));
 }
 
 std::string ApiServer::clientAddress(const net::Request& request,

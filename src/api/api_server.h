@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -54,9 +55,16 @@ struct ApiOptions {
   // of them is taken to come from the last address in that header (feedback's source address,
   // the default actor). Empty: the TCP peer, always.
   std::vector<std::string> trusted_proxies;
+  // Host names the API answers to (api.allowed_hosts, with the node's own names added by the
+  // node); a request whose Host is another name is refused. IP literals are always answered.
+  std::vector<std::string> allowed_hosts;
+  // /metrics without signing in (api.metrics_public); false: administrators only.
+  bool metrics_public = true;
 };
 
+class Authenticator;
 class ClusterEndpoints;
+class PeopleEndpoints;
 class TaskEndpoints;
 
 // Why a node whose database is fine should still not take traffic (a hot standby, a draining
@@ -81,6 +89,9 @@ class ApiServer final : public net::HttpHandler {
   // Signs tokens at POST /api/v1/sessions and verifies `Authorization: Bearer` on every request
   // (401 when invalid; the token's subject becomes the audit actor). Call before start().
   void attachSessions(TokenSigner& signer);
+  // Signs people in and out, serves users, groups and tokens, and authenticates every request to
+  // a route that is not public. Call before start(); without it those routes answer 503.
+  void attachPeople(std::unique_ptr<PeopleEndpoints> people, std::unique_ptr<Authenticator> authenticator);
   // Serves GET /api/v1/cluster/diagnostics. Call before start().
   void attachDiagnostics(cluster::Diagnostics& diagnostics);
   // Serves /api/v1/tasks (list, create, show with runs, cancel). Call before start(); without it
@@ -94,6 +105,9 @@ class ApiServer final : public net::HttpHandler {
   // Stops accepting, finishes the requests in progress, stops all threads. Idempotent.
   void stop();
 
+  // True for an IP literal or one of the allowed host names (any thread).
+  bool allowsHost(std::string_view host) const { return hostAllowed(host); }
+
   // net::HttpHandler: runs on a network thread.
   void handle(net::Request request, const net::RequestInfo& info, net::Respond respond) override;
 
@@ -104,6 +118,8 @@ class ApiServer final : public net::HttpHandler {
   net::Response metrics() const;
   // The peer, or the client a trusted load balancer names in X-Forwarded-For.
   std::string clientAddress(const net::Request& request, const net::RequestInfo& info) const;
+  bool hostAllowed(std::string_view host) const;
+
   void handleFeedback(net::Request request, const net::RequestInfo& info, std::string secret,
                       std::string route,
                       std::function<void(const std::string&, net::Response)> answer);
@@ -117,6 +133,9 @@ class ApiServer final : public net::HttpHandler {
   ingest::EventSink* sink_ = nullptr;
   std::unique_ptr<ClusterEndpoints> cluster_;
   std::unique_ptr<TaskEndpoints> tasks_;
+  std::unique_ptr<PeopleEndpoints> people_;
+  std::unique_ptr<Authenticator> authenticator_;
+  std::set<std::string> allowed_hosts_;
   TokenSigner* signer_ = nullptr;
   cluster::Diagnostics* diagnostics_ = nullptr;
   std::function<std::optional<NotReady>()> readiness_hook_;

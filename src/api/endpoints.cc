@@ -168,6 +168,25 @@ net::Response Endpoints::handle(const ApiCall& call) {
     case Endpoint::kPromoteNode:
     case Endpoint::kDemoteNode:
     case Endpoint::kCreateSession:
+    case Endpoint::kCurrentSession:
+    case Endpoint::kEndCurrentSession:
+    case Endpoint::kRevokeSession:
+    case Endpoint::kListUsers:
+    case Endpoint::kCreateUser:
+    case Endpoint::kGetUser:
+    case Endpoint::kPatchUser:
+    case Endpoint::kSetUserPassword:
+    case Endpoint::kChangeOwnPassword:
+    case Endpoint::kListGroups:
+    case Endpoint::kCreateGroup:
+    case Endpoint::kGetGroup:
+    case Endpoint::kPatchGroup:
+    case Endpoint::kDeleteGroup:
+    case Endpoint::kAddGroupMember:
+    case Endpoint::kRemoveGroupMember:
+    case Endpoint::kListTokens:
+    case Endpoint::kCreateToken:
+    case Endpoint::kRevokeToken:
     case Endpoint::kClusterDiagnostics:
     case Endpoint::kListTasks:
     case Endpoint::kCreateTask:

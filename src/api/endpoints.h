@@ -44,9 +44,29 @@ enum class Endpoint {
   kClusterNodes,
   kPromoteNode,
   kDemoteNode,
-  // Sessions and the rule checks (answered by SessionEndpoints, see session_endpoints.h).
-  kCreateSession,
+  // The rule checks (answered by SessionEndpoints, see session_endpoints.h).
   kClusterDiagnostics,
+  // People (answered by PeopleEndpoints, see people_endpoints.h).
+  kCreateSession,
+  kCurrentSession,
+  kEndCurrentSession,
+  kRevokeSession,
+  kListUsers,
+  kCreateUser,
+  kGetUser,
+  kPatchUser,
+  kSetUserPassword,
+  kChangeOwnPassword,
+  kListGroups,
+  kCreateGroup,
+  kGetGroup,
+  kPatchGroup,
+  kDeleteGroup,
+  kAddGroupMember,
+  kRemoveGroupMember,
+  kListTokens,
+  kCreateToken,
+  kRevokeToken,
   // The task queue (answered by TaskEndpoints, see task_endpoints.h).
   kListTasks,
   kCreateTask,
@@ -54,13 +74,18 @@ enum class Endpoint {
   kCancelTask,
 };
 
+struct Caller;  // api/authenticator.h
+
 // One routed request, as the endpoints need it.
 struct ApiCall {
   Endpoint endpoint = Endpoint::kHealthz;
   std::vector<std::string> params;  // path placeholders in order ({id})
   QueryParams query;
   std::string body;
-  std::string actor;  // who, for the audit log (a verified bearer token's subject)
+  std::string actor;  // who, for the audit log: the signed-in user's name
+  const Caller* caller = nullptr;         // the signed-in caller (null on public routes)
+  std::string client_address;             // the peer, or the client behind a trusted proxy
+  bool tls = false;                       // the request came over HTTPS (Secure cookies)
 };
 
 class Endpoints {

@@ -12,30 +12,9 @@ namespace atrium::api {
 
 net::Response SessionEndpoints::handle(const ApiCall& call) {
   Result<net::Response> result = Error::internal("endpoint not served by the sessions");
-  if (call.endpoint == Endpoint::kCreateSession) result = createSession(call);
   if (call.endpoint == Endpoint::kClusterDiagnostics) result = diagnostics();
   if (result.ok()) return std::move(result).value();
   return errorResponse(result.error());
-}
-
-Result<net::Response> SessionEndpoints::createSession(const ApiCall& call) {
-  if (signer_ == nullptr) return Error::notFound("this node signs no sessions");
-  auto body = parseJsonObject(call.body, "session");
-  if (!body) return body.error();
-  JsonFields fields(*body);
-  auto user = fields.requiredString("user");
-  if (!user) return user.error();
-  ATRIUM_TRY(fields.finish());
-  ATRIUM_TRY(validateName(*user, "user"));
-  auto token = signer_->sign(*user, kSessionTtl);
-  if (!token) return token.error();
-  log::info("session.created",
-            {{"user", *user}, {"key", token->claims.key_id}, {"by", call.actor}});
-  const auto expires =
-      std::chrono::system_clock::time_point(std::chrono::seconds(token->claims.expires_at));
-  nlohmann::json out = {
-      {"token", token->token}, {"expires_at", formatTimestamp(expires)}, {"user", *user}};
-  return jsonResponse(201, out.dump());
 }
 
 Result<net::Response> SessionEndpoints::diagnostics() {

@@ -82,7 +82,7 @@ Result<std::int64_t> TokenSigner::now() {
 }
 
 Result<SignedToken> TokenSigner::sign(const std::string& subject, std::chrono::seconds ttl,
-                                      const std::string& session_id) {
+                                      const std::string& session_id, const std::string& csrf) {
   auto key = keyring_.current();
   if (!key) return key.error();
   auto now_ms = keyring_.databaseNow();
@@ -96,6 +96,8 @@ Result<SignedToken> TokenSigner::sign(const std::string& subject, std::chrono::s
   nlohmann::json payload = {
       {"sub", subject}, {"iat", out.claims.issued_at}, {"exp", out.claims.expires_at}};
   if (!session_id.empty()) payload["sid"] = session_id;
+  out.claims.csrf = csrf;
+  if (!csrf.empty()) payload["csrf"] = csrf;
   std::string signed_part =
       fmt::format("{}.{}.{}", kVersion, key->id, base64UrlEncode(payload.dump()));
   auto m = mac(key->secret_hex, signed_part);
@@ -152,6 +154,7 @@ Result<TokenClaims> TokenSigner::verify(std::string_view token) {
   claims.issued_at = payload.value("iat", std::int64_t{0});
   claims.expires_at = payload["exp"].get<std::int64_t>();
   if (payload.contains("sid") && payload["sid"].is_string()) claims.session_id = payload["sid"].get<std::string>();
+  if (payload.contains("csrf") && payload["csrf"].is_string()) claims.csrf = payload["csrf"].get<std::string>();
   claims.key_id = key_id;
   auto now_ms = keyring_.databaseNow();
   if (!now_ms) return now_ms.error();

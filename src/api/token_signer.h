@@ -23,6 +23,7 @@ namespace atrium::api {
 struct TokenClaims {
   std::string subject;
   std::string session_id;       // "sid": the sessions row a sign-out revokes ("" in old tokens)
+  std::string csrf;             // "csrf": what changes from a browser must send back (X-CSRF-Token)
   std::int64_t issued_at = 0;   // seconds since the epoch (database clock)
   std::int64_t expires_at = 0;  // seconds since the epoch (database clock)
   std::string key_id;
@@ -44,7 +45,7 @@ class TokenSigner {
 
   // Signs a token for `subject` (and its session) valid for `ttl`, with the current key.
   Result<SignedToken> sign(const std::string& subject, std::chrono::seconds ttl,
-                           const std::string& session_id = {});
+                           const std::string& session_id = {}, const std::string& csrf = {});
   // The database clock, seconds since the epoch (what claims are judged against).
   Result<std::int64_t> now();
   // The claims of a valid token; kUnauthorized with the reason (malformed, unknown or retired

@@ -1,11 +1,15 @@
 #include "app/server_node.h"
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <set>
 
 #include "api/api_server.h"
+#include "api/authenticator.h"
+#include "api/people_endpoints.h"
 #include "api/task_endpoints.h"
 #include "app/node.h"
 #include "app/node_identity.h"
@@ -13,6 +17,9 @@
 #include "cluster/admission.h"
 #include "cluster/diagnostics.h"
 #include "cluster/keyring.h"
+#include "people/people_cache.h"
+#include "people/sign_in.h"
+#include "store/people_store.h"
 #include "cluster/node_runtime.h"
 #include "common/file_lock.h"
 #include "common/log.h"
@@ -77,6 +84,10 @@ struct ServerNode::Parts {
   std::unique_ptr<cluster::NodeRuntime> runtime;  // what this node owns (all of it on SQLite)
   std::unique_ptr<OwnerNotifier> owner_notifier;
   std::unique_ptr<api::TokenSigner> signer;
+  std::unique_ptr<store::PeopleStore> people_store;
+  std::unique_ptr<people::PeopleCache> people_cache;  // revocations and users, fresh each second
+  std::unique_ptr<people::Directory> directory;       // null: the database's own users only
+  std::unique_ptr<people::SignIn> sign_in;
   std::unique_ptr<cluster::Diagnostics> diagnostics;
   services::PollerOptions poller_options;
   std::unique_ptr<services::Poller> poller;
@@ -94,6 +105,18 @@ struct ServerNode::Parts {
 };
 
 namespace {
+
+// The host names this node answers to besides IP literals: api.allowed_hosts, localhost, the
+// machine's name, and the names in api.listen and cluster.advertise_host.
+std::vector<std::string> allowedHosts(const config::Config& cfg) {
+  std::vector<std::string> hosts = cfg.api.allowed_hosts;
+  hosts.push_back("localhost");
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) == 0 && name[0] != '\0') hosts.emplace_back(name);
+  hosts.push_back(cfg.api.listen.host);
+  if (!cfg.cluster.advertise_host.empty()) hosts.push_back(cfg.cluster.advertise_host);
+  return hosts;
+}
 
 // Descriptors kept out of the HTTP connection cap for the database, the spool, files, logs,
 // listeners and threads (plus two per database connection: SQLite's -wal and -shm).
@@ -327,6 +350,8 @@ Result<std::unique_ptr<ServerNode>> ServerNode::start(const config::Config& cfg,
                 "api.max_connections; past the limit accept fails and backs off"}});
   }
   options.max_feedback_bytes = cfg.ingest.max_feedback_bytes;
+  options.metrics_public = cfg.api.metrics_public;
+  options.allowed_hosts = allowedHosts(cfg);
   p->api = std::make_unique<api::ApiServer>(options, *p->store, *p->db, clock);
   p->api->attachIngest(*p->feedback_ingest, *p->event_sink);
   p->api->attachCluster(*p->cluster_store, cfg.cluster.failover_timeout);
@@ -372,6 +397,35 @@ Result<std::unique_ptr<ServerNode>> ServerNode::start(const config::Config& cfg,
         }));
   }
   p->api->attachSessions(*p->signer);
+  // ---- people: who may sign in and what they may do -------------------------------------------
+  p->people_store = std::make_unique<store::PeopleStore>(*p->db, clock);
+  {
+    auto* st = p->store.get();
+    p->people_cache = std::make_unique<people::PeopleCache>(
+        *p->people_store,
+        [st]() -> Result<people::FolderTree> {
+          auto folders = st->folders();
+          if (!folders) return folders.error();
+          people::FolderTree tree;
+          for (const auto& f : *folders) tree[f.id] = f.parent_id;
+          return tree;
+        },
+        clock);
+  }
+  p->people_cache->start();
+  p->sign_in = std::make_unique<people::SignIn>(*p->people_store, p->directory.get(), clock);
+  {
+    api::AuthOptions auth;
+    auth.session_lifetime = cfg.api.session_lifetime;
+    auto* api_server = p->api.get();
+    auto authenticator = std::make_unique<api::Authenticator>(
+        *p->signer, *p->people_cache, clock, auth,
+        [api_server](std::string_view host) { return api_server->allowsHost(host); });
+    p->api->attachPeople(std::make_unique<api::PeopleEndpoints>(*p->people_store, *p->store, *p->sign_in,
+                                                                *p->people_cache, *p->signer, clock,
+                                                                cfg.api.session_lifetime),
+                         std::move(authenticator));
+  }
   p->api->attachDiagnostics(*p->diagnostics);
   {
     auto* runtime = p->runtime.get();
@@ -438,6 +492,7 @@ void ServerNode::stop() {
   if (p.trap_receiver) p.trap_receiver->stop();
   p.poller->stop();
   p.feedback_ingest->stop();
+  p.people_cache->stop();
   p.reactor->stop();
   p.event_sink->stop();
   p.runtime->stop();

@@ -50,6 +50,15 @@ const std::vector<KeyDoc> kKeys = {
      "IP addresses of the load balancers in front of this node (up to 64). A request from one of "
      "them is taken to come from the last address in its X-Forwarded-For header (feedback's "
      "source address, for the connectivity rule); from anyone else the header is ignored."},
+    {"api.allowed_hosts", "array of strings", "[]",
+     "Host names browsers and scripts may use to reach this node's API (up to 64). A request whose "
+     "Host header names another host is refused, so a page that points its own name at this node "
+     "(DNS rebinding) gets nothing. IP addresses, localhost, the machine's host name, api.listen's "
+     "host and cluster.advertise_host are always allowed."},
+    {"api.metrics_public", "boolean", "true",
+     "Serve /metrics without signing in (for Prometheus); false: administrators only."},
+    {"api.session_hours", "integer", "12",
+     "How long a sign-in lasts (1 to 168 hours); a token claiming a longer life is refused."},
     {"polling.enabled", "boolean", "true",
      "Whether this node polls the systems it owns. Off, the node still takes their feedback and "
      "traps."},
@@ -312,6 +321,26 @@ Result<Config> parse(std::string_view text, const std::filesystem::path& source_
           proxies.push_back(*v);
         }
         cfg.api.trusted_proxies = std::move(proxies);
+      } else if (key == "api.allowed_hosts") {
+        const auto* array = node.as_array();
+        if (array == nullptr || array->size() > 64) return badValue(key, "an array of up to 64 host names", node);
+        std::vector<std::string> hosts;
+        for (const auto& item : *array) {
+          auto v = item.value<std::string>();
+          if (!item.is_string() || !v || v->empty() || v->size() > 253 ||
+              v->find_first_of(" /\\@") != std::string::npos) {
+            return badValue(key, "an array of host names", node);
+          }
+          hosts.push_back(*v);
+        }
+        cfg.api.allowed_hosts = std::move(hosts);
+      } else if (key == "api.metrics_public") {
+        if (!node.is_boolean()) return badValue(key, "true or false", node);
+        cfg.api.metrics_public = *node.value<bool>();
+      } else if (key == "api.session_hours") {
+        auto v = getInteger(node, key, 1, 168);
+        if (!v) return v.error();
+        cfg.api.session_lifetime = std::chrono::hours(*v);
       } else if (key == "snmp.listen") {
         auto v = getString(node, key);
         if (!v) return v.error();

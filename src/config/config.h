@@ -46,6 +46,9 @@ struct Config {
     std::size_t db_threads = 4;
     std::size_t max_connections = 0;           // 0: derived from RLIMIT_NOFILE
     std::vector<std::string> trusted_proxies;  // IP literals of load balancers
+    std::vector<std::string> allowed_hosts;    // host names besides the node's own
+    bool metrics_public = true;
+    std::chrono::seconds session_lifetime{12 * 3600};
   } api;
 
   struct Polling {
