@@ -130,6 +130,10 @@ void ApiServer::attachTasks(std::unique_ptr<TaskEndpoints> tasks) { tasks_ = std
 
 void ApiServer::setReadinessHook(std::function<std::optional<NotReady>()> hook) { readiness_hook_ = std::move(hook); }
 
+void ApiServer::setMetricsHook(std::function<std::string()> hook) {
+  metrics_hook_ = std::move(hook);
+}
+
 Result<std::uint16_t> ApiServer::start() {
   if (started_) return Error::internal("API server started twice");
   started_ = true;
@@ -246,6 +250,7 @@ net::Response ApiServer::metrics() const {
     metric("atrium_feedback_malformed_total", "counter", "Feedback posts that could not be read.",
            f.malformed);
   }
+  if (metrics_hook_) res.body() += metrics_hook_();
   return res;
 }
 

@@ -288,7 +288,8 @@ Result<std::unique_ptr<ServerNode>> ServerNode::start(const config::Config& cfg,
     trap_options.communities = cfg.snmp.communities;
     auto* trap_ingest = p->trap_ingest.get();
     p->trap_receiver = std::make_unique<ingest::TrapReceiver>(
-        trap_options, [trap_ingest](const ingest::SnmpTrap& trap) { return trap_ingest->accept(trap); });
+        trap_options,
+        [trap_ingest](const ingest::SnmpTrap& trap) { return trap_ingest->accept(trap); }, &clock);
     auto trap_port = p->trap_receiver->start();
     if (!trap_port) {
       return Error::invalid(fmt::format("cannot receive SNMP traps on {}: {}; set snmp.listen to another address "
@@ -309,6 +310,14 @@ Result<std::unique_ptr<ServerNode>> ServerNode::start(const config::Config& cfg,
   options.max_feedback_bytes = cfg.ingest.max_feedback_bytes;
   p->api = std::make_unique<api::ApiServer>(options, *p->store, *p->db, clock);
   p->api->attachIngest(*p->feedback_ingest, *p->event_sink);
+  {
+    auto* receiver = p->trap_receiver.get();
+    auto* trap_ingest = p->trap_ingest.get();
+    p->api->setMetricsHook([receiver, trap_ingest] {
+      return api::renderTrapMetrics(receiver ? receiver->stats() : ingest::TrapReceiverStats{},
+                                    trap_ingest->stats());
+    });
+  }
   p->api->attachCluster(*p->cluster_store, cfg.cluster.failover_timeout);
   {
     cluster::DiagnosticsOptions d;
