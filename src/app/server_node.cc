@@ -261,6 +261,7 @@ Result<std::unique_ptr<ServerNode>> ServerNode::start(const config::Config& cfg,
   p->poller_options.timeout = cfg.polling.timeout;
   p->poller_options.http_port = cfg.polling.http_port;
   p->poller_options.snmp_port = cfg.polling.snmp_port;
+  p->poller_options.max_answer_bytes = cfg.devices.max_answer_bytes;
   p->poller = std::make_unique<services::Poller>(p->poller_options, *p->device_store, *p->drivers, *p->runtime, clock);
   p->reactor = std::make_unique<services::EventReactor>(*p->device_store, *p->drivers, *p->runtime, *p->poller,
                                                         p->poller_options);

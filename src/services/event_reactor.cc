@@ -187,6 +187,7 @@ void EventReactor::handle(const Job& job) {
     t.username = s.system.username;
     t.password = s.system.password;
     t.timeout = poller_options_.timeout;
+    t.max_answer_bytes = poller_options_.max_answer_bytes;
     auto applied = driver->applySettings(t, settings);
     if (applied) {
       std::lock_guard lock(mu_);
