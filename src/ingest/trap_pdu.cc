@@ -1,9 +1,12 @@
 #include "ingest/trap_pdu.h"
 
 // net-snmp's headers must come first and in this order.
-#include <fmt/format.h>
+// clang-format off
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
+// clang-format on
+
+#include <fmt/format.h>
 
 #include <string>
 #include <string_view>

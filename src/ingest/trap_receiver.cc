@@ -1,12 +1,15 @@
 #include "ingest/trap_receiver.h"
 
 // net-snmp's headers must come first and in this order.
+// clang-format off
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+#include <net-snmp/library/snmp_transport.h>
+// clang-format on
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <net-snmp/library/snmp_transport.h>
-#include <net-snmp/net-snmp-config.h>
-#include <net-snmp/net-snmp-includes.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>

@@ -3,9 +3,12 @@
 #include "ingest/trap_pdu.h"
 
 // net-snmp's headers must come first and in this order.
-#include <gtest/gtest.h>
+// clang-format off
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
+// clang-format on
+
+#include <gtest/gtest.h>
 
 #include <cstring>
 #include <memory>
