@@ -153,7 +153,14 @@ void EventReactor::run() {
     Job job = std::move(jobs_.front());
     jobs_.pop_front();
     lock.unlock();
-    handle(job);
+    // One job's boundary: a driver that throws while settings are re-applied to a system that
+    // just booted is that job's failure, not the end of the reactor thread (and of the node).
+    try {
+      handle(job);
+    } catch (const std::exception& e) {
+      log::error("reactor.job_failed",
+                 {{"system_id", job.system_id}, {"after", job.kind}, {"error", e.what()}});
+    }
     lock.lock();
   }
 }
