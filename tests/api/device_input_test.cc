@@ -237,6 +237,9 @@ TEST_F(TrapInputTest, UnknownSendersAreRateLimitedAndKnownSystemsAreNot) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const long long stored = metric(*node_, "atrium_snmp_traps_unknown_sender_stored_total");
+  std::cerr << unknown_total << " traps from " << kSenders << " unknown senders in " << seconds
+            << " s: " << stored << " stored, "
+            << metric(*node_, "atrium_snmp_traps_unknown_sender_limited_total") << " limited\n";
   // The global bucket: 200 at once, then 50 a second; the per-address one: 10 at once, 1 a second.
   EXPECT_LE(stored, 200 + static_cast<long long>(50 * seconds) + 1) << seconds << " s";
   EXPECT_LE(stored, kSenders * (10 + static_cast<long long>(seconds) + 1));
