@@ -17,8 +17,7 @@ namespace atrium::config {
 namespace {
 
 const std::vector<KeyDoc> kKeys = {
-    {"node.name", "string", "the host name",
-     "This node's name, shown in logs and in the cluster view."},
+    {"node.name", "string", "the host name", "This node's name, shown in logs and in the cluster view."},
     {"node.data_dir", "string", "\"/var/lib/atrium\"",
      "Directory for this node's own state: the installation it belongs to, and later the event "
      "spool. Must exist and be writable. Relative paths are taken from the config file's "
@@ -34,33 +33,20 @@ const std::vector<KeyDoc> kKeys = {
     {"api.listen", "string", "\"127.0.0.1:8080\"",
      "Address and port of the HTTP API and UI, host:port or [IPv6]:port. Until authentication "
      "exists keep it on loopback."},
-    {"api.max_body_bytes", "integer", "1048576",
-     "Largest request body accepted (1024 to 268435456); larger ones get 413."},
-    {"api.read_timeout_s", "integer", "30",
-     "Seconds a client may take to send a request (1 to 3600)."},
-    {"api.network_threads", "integer", "2",
-     "Threads that accept, parse and answer requests (1 to 64)."},
+    {"api.max_body_bytes", "integer", "1048576", "Largest request body accepted (1024 to 268435456); larger ones get 413."},
+    {"api.read_timeout_s", "integer", "30", "Seconds a client may take to send a request (1 to 3600)."},
+    {"api.network_threads", "integer", "2", "Threads that accept, parse and answer requests (1 to 64)."},
     {"api.db_threads", "integer", "4", "Threads that run database work for requests (1 to 256)."},
     {"api.trusted_proxies", "array of strings", "[]",
      "IP addresses of the load balancers in front of this node (up to 64). A request from one of "
      "them is taken to come from the last address in its X-Forwarded-For header (feedback's "
      "source address, for the connectivity rule); from anyone else the header is ignored."},
-    {"polling.enabled", "boolean", "true",
-     "Whether this node polls the systems it owns. Off, the node still takes their feedback and "
-     "traps."},
-    {"polling.interval_s", "integer", "60",
-     "Seconds between two polls of one system (5 to 86400); each interval is +-20% at random, and "
-     "a system that does not answer is polled up to 8 times less often until it does."},
-    {"polling.workers", "integer", "16",
-     "Polls in flight at most (1 to 512); a slow or dead system holds one worker for at most "
-     "polling.timeout_ms."},
-    {"polling.timeout_ms", "integer", "5000",
-     "How long one request to a system may take (100 to 120000)."},
-    {"polling.http_port", "integer", "0",
-     "Port of the systems' HTTP management interface when it is not their family's default (0: "
-     "80)."},
-    {"polling.snmp_port", "integer", "0",
-     "Port of the SNMP-only systems' agents when it is not 161 (0: 161)."},
+    {"polling.enabled", "boolean", "true", "Whether this node polls the systems it owns. Off, the node still takes their feedback and traps."},
+    {"polling.interval_s", "integer", "60", "Seconds between two polls of one system (5 to 86400); each interval is +-20% at random, and a system that does not answer is polled up to 8 times less often until it does."},
+    {"polling.workers", "integer", "16", "Polls in flight at most (1 to 512); a slow or dead system holds one worker for at most polling.timeout_ms."},
+    {"polling.timeout_ms", "integer", "5000", "How long one request to a system may take (100 to 120000)."},
+    {"polling.http_port", "integer", "0", "Port of the systems' HTTP management interface when it is not their family's default (0: 80)."},
+    {"polling.snmp_port", "integer", "0", "Port of the SNMP-only systems' agents when it is not 161 (0: 161)."},
     {"devices.max_answer_bytes", "integer", "16777216",
      "Largest answer body Atrium reads from a system it polls or commands (65536 to 1073741824). "
      "A larger answer, announced or sent (an endless chunked one), is cut off: the poll fails with "
@@ -81,8 +67,7 @@ const std::vector<KeyDoc> kKeys = {
      "How often this node writes its row in the node registry, renews its leases and measures the "
      "database round trip (100 to 10000)."},
     {"cluster.failover_timeout_ms", "integer", "5000",
-     "A node silent this long is dead: its buckets and tasks move to the others (2000 to 600000; "
-     "at "
+     "A node silent this long is dead: its buckets and tasks move to the others (2000 to 600000; at "
      "least twice cluster.heartbeat_ms)."},
     {"cluster.advertise_host", "string", "api.listen's host",
      "The address systems use to reach this node for feedback and traps, reported in the node "
@@ -102,13 +87,11 @@ const std::vector<KeyDoc> kKeys = {
      "node with another is refused at start."},
     {"identity.base_dn", "string", "\"\"", "The LDAP base DN users are found under (LDAP only)."},
     {"security.validation_key_file", "string", "\"\"",
-     "A file holding the installation's validation key as 64 hex digits. Empty: the key kept in "
-     "the "
+     "A file holding the installation's validation key as 64 hex digits. Empty: the key kept in the "
      "database is used (the normal case). When set, the node is refused at start unless the file "
      "holds the installation's current key."},
     {"files.cache_dir", "string", "\"<data_dir>/files\"",
-     "Where this node caches uploaded files; the same path on every node (the same-file-paths "
-     "rule)."},
+     "Where this node caches uploaded files; the same path on every node (the same-file-paths rule)."},
     {"log.format", "string", "\"text\"", "\"text\" (readable) or \"json\" (one object per line)."},
     {"log.level", "string", "\"info\"", "\"debug\", \"info\", \"warn\" or \"error\"."},
 };
