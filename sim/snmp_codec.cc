@@ -218,4 +218,17 @@ Result<std::string> encodeSnmpTrap(const std::string& community, std::int64_t up
   return build(pdu.get());
 }
 
+Result<std::string> encodeSnmpV2Notification(const std::string& community,
+                                             const std::vector<SnmpBinding>& bindings,
+                                             long request_id) {
+  initNetSnmp();
+  PduPtr pdu(snmp_pdu_create(SNMP_MSG_TRAP2));
+  if (!pdu) return Error::internal("out of memory");
+  pdu->version = SNMP_VERSION_2c;
+  pdu->reqid = request_id;
+  ATRIUM_TRY(setCommunity(pdu.get(), community));
+  for (const SnmpBinding& b : bindings) ATRIUM_TRY(addBinding(pdu.get(), b));
+  return build(pdu.get());
+}
+
 }  // namespace atrium::sim

@@ -62,4 +62,10 @@ Result<std::string> encodeSnmpTrap(const std::string& community, std::int64_t up
                                    const SnmpOid& trap_oid, const std::vector<SnmpBinding>& bindings,
                                    long request_id);
 
+// An SNMPv2-Trap with exactly `bindings`, in order (nothing added): what a broken or hostile
+// agent may send, e.g. a sysUpTime.0 that is not a TimeTicks.
+Result<std::string> encodeSnmpV2Notification(const std::string& community,
+                                             const std::vector<SnmpBinding>& bindings,
+                                             long request_id);
+
 }  // namespace atrium::sim

@@ -193,6 +193,10 @@ void ApiServer::attachTasks(std::unique_ptr<TaskEndpoints> tasks) { tasks_ = std
 
 void ApiServer::setReadinessHook(std::function<std::optional<NotReady>()> hook) { readiness_hook_ = std::move(hook); }
 
+void ApiServer::setMetricsHook(std::function<std::string()> hook) {
+  metrics_hook_ = std::move(hook);
+}
+
 Result<std::uint16_t> ApiServer::start() {
   if (started_) return Error::internal("API server started twice");
   started_ = true;
@@ -317,6 +321,7 @@ net::Response ApiServer::metrics() const {
            "is away).",
            f.known_secrets);
   }
+  if (metrics_hook_) res.body() += metrics_hook_();
   return res;
 }
 

@@ -97,6 +97,8 @@ class ApiServer final : public net::HttpHandler {
   // Serves /api/v1/tasks (list, create, show with runs, cancel). Call before start(); without it
   // the task routes answer 404.
   void attachTasks(std::unique_ptr<TaskEndpoints> tasks);
+  // Text appended to /metrics (the node's other components' metrics; called on a network thread).
+  void setMetricsHook(std::function<std::string()> hook);
   // A readiness condition besides the database's (called on a network thread: keep it cheap).
   void setReadinessHook(std::function<std::optional<NotReady>()> hook);
 
@@ -139,6 +141,7 @@ class ApiServer final : public net::HttpHandler {
   TokenSigner* signer_ = nullptr;
   cluster::Diagnostics* diagnostics_ = nullptr;
   std::function<std::optional<NotReady>()> readiness_hook_;
+  std::function<std::string()> metrics_hook_;
   Router router_;
   TrustedProxies trusted_proxies_;
   Metrics metrics_;

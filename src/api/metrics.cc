@@ -16,6 +16,16 @@ constexpr std::string_view kAcquireTimeouts = "atrium_db_acquire_timeouts_total"
 constexpr std::string_view kDbReady = "atrium_db_ready";
 constexpr std::string_view kBuildInfo = "atrium_build_info";
 
+constexpr std::string_view kTrapsReceived = "atrium_snmp_traps_received_total";
+constexpr std::string_view kTrapsAccepted = "atrium_snmp_traps_accepted_total";
+constexpr std::string_view kTrapsBadCommunity = "atrium_snmp_traps_rejected_community_total";
+constexpr std::string_view kTrapsV3 = "atrium_snmp_traps_rejected_v3_total";
+constexpr std::string_view kTrapsNotStored = "atrium_snmp_traps_sink_failures_total";
+constexpr std::string_view kTrapsErrors = "atrium_snmp_trap_internal_errors_total";
+constexpr std::string_view kUnknownStored = "atrium_snmp_traps_unknown_sender_stored_total";
+constexpr std::string_view kUnknownLimited = "atrium_snmp_traps_unknown_sender_limited_total";
+constexpr std::string_view kTrapCache = "atrium_snmp_trap_address_cache_entries";
+
 // The shortest text that reads back as the same double (fmt's default).
 std::string number(double v) { return fmt::format("{}", v); }
 
@@ -35,6 +45,45 @@ const std::vector<MetricDef>& declaredMetrics() {
       {kBuildInfo, "gauge", "Always 1; the version label says which build runs."},
   };
   return kMetrics;
+}
+
+const std::vector<MetricDef>& declaredTrapMetrics() {
+  static const std::vector<MetricDef> kTrapMetrics = {
+      {kTrapsReceived, "counter", "SNMPv1/v2c notifications decoded by the trap receiver."},
+      {kTrapsAccepted, "counter", "Notifications taken by the ingest pipeline."},
+      {kTrapsBadCommunity, "counter",
+       "Notifications dropped for a community not in snmp.communities."},
+      {kTrapsV3, "counter", "SNMPv3 messages refused (SNMPv3 is not supported yet)."},
+      {kTrapsNotStored, "counter",
+       "Notifications that could not be made durable (informs left unanswered)."},
+      {kTrapsErrors, "counter",
+       "Notifications whose handling failed unexpectedly (logged as snmp.trap_failed)."},
+      {kUnknownStored, "counter", "Notifications from senders no system lists that were stored."},
+      {kUnknownLimited, "counter",
+       "Notifications from senders no system lists that were over the rate limit and not stored."},
+      {kTrapCache, "gauge", "Source addresses held in the trap ingest's address cache."},
+  };
+  return kTrapMetrics;
+}
+
+std::string renderTrapMetrics(const ingest::TrapReceiverStats& receiver,
+                              const ingest::TrapIngestStats& ingest) {
+  std::string out;
+  for (const auto& def : declaredTrapMetrics()) {
+    std::uint64_t v = 0;
+    if (def.name == kTrapsReceived) v = receiver.received;
+    if (def.name == kTrapsAccepted) v = receiver.accepted;
+    if (def.name == kTrapsBadCommunity) v = receiver.rejected_community;
+    if (def.name == kTrapsV3) v = receiver.rejected_v3;
+    if (def.name == kTrapsNotStored) v = receiver.sink_failures;
+    if (def.name == kTrapsErrors) v = receiver.internal_errors;
+    if (def.name == kUnknownStored) v = ingest.unknown_stored;
+    if (def.name == kUnknownLimited) v = ingest.unknown_limited;
+    if (def.name == kTrapCache) v = ingest.cached_addresses;
+    fmt::format_to(std::back_inserter(out), "# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", def.name,
+                   def.help, def.type, v);
+  }
+  return out;
 }
 
 std::string escapeLabelValue(std::string_view value) {

@@ -11,6 +11,8 @@
 #include <tuple>
 #include <vector>
 
+#include "ingest/trap_ingest.h"
+#include "ingest/trap_receiver.h"
 #include "store/database.h"
 
 namespace atrium::api {
@@ -33,6 +35,12 @@ inline constexpr std::string_view kPrometheusContentType =
 
 // Escapes a label value: backslash, double quote and newline.
 std::string escapeLabelValue(std::string_view value);
+
+// The SNMP trap receiver's and trap ingest's metrics, declared here and written by
+// renderTrapMetrics (the node appends them to /metrics).
+const std::vector<MetricDef>& declaredTrapMetrics();
+std::string renderTrapMetrics(const ingest::TrapReceiverStats& receiver,
+                              const ingest::TrapIngestStats& ingest);
 
 class Metrics {
  public:

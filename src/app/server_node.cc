@@ -293,6 +293,7 @@ Result<std::unique_ptr<ServerNode>> ServerNode::start(const config::Config& cfg,
   p->poller_options.timeout = cfg.polling.timeout;
   p->poller_options.http_port = cfg.polling.http_port;
   p->poller_options.snmp_port = cfg.polling.snmp_port;
+  p->poller_options.max_answer_bytes = cfg.devices.max_answer_bytes;
   p->poller = std::make_unique<services::Poller>(p->poller_options, *p->device_store, *p->drivers, *p->runtime, clock);
   p->reactor = std::make_unique<services::EventReactor>(*p->device_store, *p->drivers, *p->runtime, *p->poller,
                                                         p->poller_options);
@@ -320,7 +321,8 @@ Result<std::unique_ptr<ServerNode>> ServerNode::start(const config::Config& cfg,
     trap_options.communities = cfg.snmp.communities;
     auto* trap_ingest = p->trap_ingest.get();
     p->trap_receiver = std::make_unique<ingest::TrapReceiver>(
-        trap_options, [trap_ingest](const ingest::SnmpTrap& trap) { return trap_ingest->accept(trap); });
+        trap_options,
+        [trap_ingest](const ingest::SnmpTrap& trap) { return trap_ingest->accept(trap); }, &clock);
     auto trap_port = p->trap_receiver->start();
     if (!trap_port) {
       return Error::invalid(fmt::format("cannot receive SNMP traps on {}: {}; set snmp.listen to another address "
@@ -354,6 +356,14 @@ Result<std::unique_ptr<ServerNode>> ServerNode::start(const config::Config& cfg,
   options.allowed_hosts = allowedHosts(cfg);
   p->api = std::make_unique<api::ApiServer>(options, *p->store, *p->db, clock);
   p->api->attachIngest(*p->feedback_ingest, *p->event_sink);
+  {
+    auto* receiver = p->trap_receiver.get();
+    auto* trap_ingest = p->trap_ingest.get();
+    p->api->setMetricsHook([receiver, trap_ingest] {
+      return api::renderTrapMetrics(receiver ? receiver->stats() : ingest::TrapReceiverStats{},
+                                    trap_ingest->stats());
+    });
+  }
   p->api->attachCluster(*p->cluster_store, cfg.cluster.failover_timeout);
   {
     cluster::DiagnosticsOptions d;

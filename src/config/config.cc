@@ -75,6 +75,10 @@ const std::vector<KeyDoc> kKeys = {
      "80)."},
     {"polling.snmp_port", "integer", "0",
      "Port of the SNMP-only systems' agents when it is not 161 (0: 161)."},
+    {"devices.max_answer_bytes", "integer", "16777216",
+     "Largest answer body Atrium reads from a system it polls or commands (65536 to 1073741824). "
+     "A larger answer, announced or sent (an endless chunked one), is cut off: the poll fails with "
+     "\"the answer from HOST:PORT exceeds the limit of N bytes\" and an unreadable-answer ticket."},
     {"snmp.listen", "string", "\"0.0.0.0:162\"",
      "Where this node receives SNMP traps and informs (UDP), host:port or [IPv6]:port; \"\" or "
      "\"off\" disables the receiver. Port 162 needs root or CAP_NET_BIND_SERVICE."},
@@ -404,6 +408,10 @@ Result<Config> parse(std::string_view text, const std::filesystem::path& source_
         auto v = getInteger(node, key, 0, 65535);
         if (!v) return v.error();
         cfg.polling.snmp_port = static_cast<std::uint16_t>(*v);
+      } else if (key == "devices.max_answer_bytes") {
+        auto v = getInteger(node, key, 65536, 1073741824);
+        if (!v) return v.error();
+        cfg.devices.max_answer_bytes = static_cast<std::uint64_t>(*v);
       } else if (key == "cluster.role") {
         auto v = getString(node, key);
         if (!v) return v.error();

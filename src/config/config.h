@@ -60,6 +60,11 @@ struct Config {
     std::uint16_t snmp_port = 0;  // 0: 161
   } polling;
 
+  // What Atrium accepts from the systems it contacts.
+  struct Devices {
+    std::uint64_t max_answer_bytes = 16 * 1024 * 1024;
+  } devices;
+
   // Unsolicited traffic from systems: SNMP traps and HTTP feedback.
   struct Snmp {
     bool enabled = true;  // false when snmp.listen is "" or "off"

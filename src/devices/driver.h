@@ -31,6 +31,9 @@ struct DriverTarget {
   std::string password;
   std::string snmp_community = "public";
   std::chrono::milliseconds timeout{5000};
+  // The largest answer body read from the system (devices.max_answer_bytes); a larger one is a
+  // kInternal error naming the limit, as an answer that cannot be read.
+  std::uint64_t max_answer_bytes = 16 * 1024 * 1024;
 };
 
 // The settings Atrium keeps for a system and re-applies after a boot or registration event.

@@ -60,9 +60,14 @@ Result<net::HttpResponse> DriverHttp::send(std::string_view method, std::string_
   options.timeout = target_.timeout;
   options.tls = target_.tls;
   options.verify_tls = target_.verify_tls;
+  options.max_answer_bytes = target_.max_answer_bytes;
   net::HttpClient client;
   auto response = client.request(method, target_.address, port_, path, body, headers, options);
   if (!response.ok()) {
+    // It answered, but more than Atrium reads: an unreadable answer, not an unreachable system.
+    if (response.error().code == ErrorCode::kPayloadTooLarge) {
+      return malformed(response.error().message);
+    }
     if (response.error().code == ErrorCode::kTimeout) {
       return unavailable("no answer within " + std::to_string(target_.timeout.count()) +
                          " ms (" + response.error().message + ")");

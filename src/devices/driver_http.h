@@ -29,7 +29,8 @@ class DriverHttp {
   DriverHttp(std::string_view family, const DriverTarget& target);
 
   // Sends one request. Transport failures (refused, timed out, TLS) are kUnavailable; 401 and 403
-  // are kUnauthorized. Other statuses are returned for the caller to judge.
+  // are kUnauthorized; an answer over the target's max_answer_bytes (or a header over 64 KiB) is
+  // kInternal, its message naming the limit. Other statuses are returned for the caller to judge.
   Result<net::HttpResponse> send(std::string_view method, std::string_view path,
                                  std::string_view body = {}, const net::Headers& headers = {});
 

@@ -60,6 +60,18 @@ struct CallInfo {
   bool operator==(const CallInfo&) const = default;
 };
 
+// What a device reports as a call's rate and duration, brought into a sane range (0 to 10^9):
+// a device's 2^62 seconds would overflow the time arithmetic of the call records.
+inline constexpr long long kMaxCallNumber = 1'000'000'000;
+inline int callRateKbps(long long reported) {
+  return static_cast<int>(reported < 0 ? 0 : reported > kMaxCallNumber ? kMaxCallNumber : reported);
+}
+inline std::chrono::seconds callDuration(long long reported) {
+  return std::chrono::seconds(reported < 0                ? 0
+                              : reported > kMaxCallNumber ? kMaxCallNumber
+                                                          : reported);
+}
+
 enum class RegistrationState { kUnknown, kRegistered, kRegistering, kFailed, kInactive, kDisabled };
 
 struct Registration {

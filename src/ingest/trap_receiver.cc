@@ -1,12 +1,15 @@
 #include "ingest/trap_receiver.h"
 
 // net-snmp's headers must come first and in this order.
+// clang-format off
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
 #include <net-snmp/library/snmp_transport.h>
+// clang-format on
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -17,73 +20,15 @@
 #include <cstring>
 #include <mutex>
 
-#include <fmt/format.h>
-
 #include "common/log.h"
 #include "devices/snmp/net_snmp.h"
+#include "ingest/log_throttle.h"
+#include "ingest/trap_pdu.h"
 
 namespace atrium::ingest {
 namespace {
 
-std::string oidText(const oid* name, size_t len) {
-  std::string out;
-  for (size_t i = 0; i < len; ++i) {
-    if (i) out += '.';
-    out += std::to_string(name[i]);
-  }
-  return out;
-}
-
-SnmpVarbind varbindOf(const netsnmp_variable_list* v) {
-  SnmpVarbind b;
-  b.oid = oidText(v->name, v->name_length);
-  switch (v->type) {
-    case ASN_INTEGER:
-      b.type = "integer";
-      b.value = std::to_string(*v->val.integer);
-      break;
-    case ASN_OCTET_STR:
-      b.type = "string";
-      b.value.assign(reinterpret_cast<const char*>(v->val.string), v->val_len);
-      break;
-    case ASN_OBJECT_ID:
-      b.type = "oid";
-      b.value = oidText(v->val.objid, v->val_len / sizeof(oid));
-      break;
-    case ASN_TIMETICKS:
-      b.type = "timeticks";
-      b.value = std::to_string(static_cast<unsigned long>(*v->val.integer));
-      break;
-    case ASN_COUNTER:
-      b.type = "counter32";
-      b.value = std::to_string(static_cast<unsigned long>(*v->val.integer));
-      break;
-    case ASN_GAUGE:
-      b.type = "gauge32";
-      b.value = std::to_string(static_cast<unsigned long>(*v->val.integer));
-      break;
-    case ASN_COUNTER64:
-      b.type = "counter64";
-      b.value = std::to_string((static_cast<unsigned long long>(v->val.counter64->high) << 32) |
-                               v->val.counter64->low);
-      break;
-    case ASN_IPADDRESS: {
-      b.type = "ipaddress";
-      if (v->val_len == 4) {
-        const unsigned char* p = v->val.string;
-        b.value = fmt::format("{}.{}.{}.{}", p[0], p[1], p[2], p[3]);
-      }
-      break;
-    }
-    case ASN_NULL:
-      b.type = "null";
-      break;
-    default:
-      b.type = fmt::format("asn-0x{:02x}", static_cast<unsigned>(v->type));
-      break;
-  }
-  return b;
-}
+constexpr auto kLogInterval = std::chrono::seconds(60);
 
 void sourceOf(const netsnmp_pdu* pdu, SnmpTrap& trap) {
   if (pdu->transport_data == nullptr || pdu->transport_data_length < static_cast<int>(sizeof(netsnmp_sockaddr_storage))) {
@@ -101,17 +46,6 @@ void sourceOf(const netsnmp_pdu* pdu, SnmpTrap& trap) {
   trap.source_address = buf;
 }
 
-// RFC 3584 section 3.1: the v2 notification OID of a v1 trap.
-std::string v1TrapOid(const netsnmp_pdu* pdu) {
-  if (pdu->trap_type != SNMP_TRAP_ENTERPRISESPECIFIC) {
-    return fmt::format("1.3.6.1.6.3.1.1.5.{}", pdu->trap_type + 1);
-  }
-  return fmt::format("{}.0.{}", oidText(pdu->enterprise, pdu->enterprise_length), pdu->specific_type);
-}
-
-constexpr const char* kSysUpTime = "1.3.6.1.2.1.1.3.0";
-constexpr const char* kSnmpTrapOid = "1.3.6.1.6.3.1.1.4.1.0";
-
 }  // namespace
 
 struct TrapReceiver::Impl {
@@ -124,10 +58,45 @@ struct TrapReceiver::Impl {
   mutable std::mutex stats_mu;
   TrapReceiverStats stats;
 
-  static int onPdu(int op, netsnmp_session* /*session*/, int /*reqid*/, netsnmp_pdu* pdu, void* magic) {
+  const Clock* clock = nullptr;
+  LogThrottle v3_log{kLogInterval};
+  LogThrottle community_log{kLogInterval};
+  LogThrottle error_log{kLogInterval};
+
+  static int onPdu(int op, netsnmp_session* /*session*/, int /*reqid*/, netsnmp_pdu* pdu,
+                   void* magic) {
     if (op != NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE) return 1;
-    static_cast<Impl*>(magic)->handle(pdu);
+    auto* impl = static_cast<Impl*>(magic);
+    // The boundary of one PDU's work (translation and sink): net-snmp's C frames are below this
+    // callback, so nothing may unwind through them, and one datagram must not stop the thread.
+    try {
+      impl->handle(pdu);
+    } catch (const std::exception& e) {
+      impl->internalError(pdu, e.what());
+    } catch (...) {
+      impl->internalError(pdu, "an exception of unknown type");
+    }
     return 1;
+  }
+
+  // net-snmp's parse step, replaced so that SNMPv3 messages are refused before its USM code
+  // processes them (an unknown user would be dropped there unseen, an empty one let through).
+  static int parse(netsnmp_session* sp, netsnmp_pdu* pdu, u_char* data, size_t length) {
+    auto* impl = static_cast<Impl*>(sp->callback_magic);
+    try {
+      auto version = snmpMessageVersion(data, length);
+      if (version && *version == SNMP_VERSION_3) {
+        impl->refuseV3(pdu);
+        return SNMPERR_BAD_VERSION;
+      }
+    } catch (const std::exception& e) {
+      impl->internalError(pdu, e.what());
+      return SNMPERR_GENERR;
+    } catch (...) {
+      impl->internalError(pdu, "an exception of unknown type");
+      return SNMPERR_GENERR;
+    }
+    return snmp_parse(static_cast<struct session_list*>(impl->session), sp, pdu, data, length);
   }
 
   void count(std::uint64_t TrapReceiverStats::*field) {
@@ -135,46 +104,58 @@ struct TrapReceiver::Impl {
     ++(stats.*field);
   }
 
-  void handle(netsnmp_pdu* pdu) {
-    if (pdu->command != SNMP_MSG_TRAP && pdu->command != SNMP_MSG_TRAP2 && pdu->command != SNMP_MSG_INFORM) return;
-    SnmpTrap trap;
-    sourceOf(pdu, trap);
-    trap.inform = pdu->command == SNMP_MSG_INFORM;
-    trap.version = pdu->version == SNMP_VERSION_1 ? 1 : pdu->version == SNMP_VERSION_3 ? 3 : 2;
-    if (trap.version == 3) {
-      trap.security_name.assign(pdu->securityName != nullptr ? pdu->securityName : "", pdu->securityNameLen);
-    } else {
-      trap.security_name.assign(reinterpret_cast<const char*>(pdu->community), pdu->community_len);
+  static std::string sourceText(const netsnmp_pdu* pdu) {
+    SnmpTrap t;
+    if (pdu != nullptr) sourceOf(pdu, t);
+    return t.source_address;
+  }
+
+  void refuseV3(const netsnmp_pdu* pdu) {
+    count(&TrapReceiverStats::rejected_v3);
+    if (auto n = v3_log.note(clock->monotonic())) {
+      log::warn("snmp.v3_refused", {{"count", n},
+                                    {"last_source", sourceText(pdu)},
+                                    {"reason", "SNMPv3 notifications are not supported yet"}});
     }
-    count(&TrapReceiverStats::received);
-    if (trap.version != 3 &&
-        std::find(options.communities.begin(), options.communities.end(), trap.security_name) == options.communities.end()) {
-      count(&TrapReceiverStats::rejected_community);
-      log::debug("snmp.trap_rejected", {{"source", trap.source_address}, {"reason", "unknown community"}});
+  }
+
+  void internalError(const netsnmp_pdu* pdu, std::string_view what) noexcept {
+    try {
+      count(&TrapReceiverStats::internal_errors);
+      if (auto n = error_log.note(clock->monotonic())) {
+        log::error("snmp.trap_failed",
+                   {{"count", n}, {"last_source", sourceText(pdu)}, {"error", std::string(what)}});
+      }
+    } catch (const std::exception&) {
+      // Logging itself failed (out of memory): the counter above is what remains.
+    }
+  }
+
+  void handle(netsnmp_pdu* pdu) {
+    std::optional<SnmpTrap> converted = trapFromPdu(*pdu);
+    if (!converted) return;  // not a notification
+    SnmpTrap& trap = *converted;
+    sourceOf(pdu, trap);
+    if (trap.version == 3) {  // the parse hook refuses these first; kept as a second check
+      refuseV3(pdu);
       return;
     }
-    if (pdu->command == SNMP_MSG_TRAP) {
-      trap.trap_oid = v1TrapOid(pdu);
-      trap.uptime_centiseconds = static_cast<std::int64_t>(pdu->time);
-      if (pdu->agent_addr[0] || pdu->agent_addr[1] || pdu->agent_addr[2] || pdu->agent_addr[3]) {
-        trap.agent_address = fmt::format("{}.{}.{}.{}", pdu->agent_addr[0], pdu->agent_addr[1], pdu->agent_addr[2],
-                                         pdu->agent_addr[3]);
+    count(&TrapReceiverStats::received);
+    if (std::find(options.communities.begin(), options.communities.end(), trap.security_name) ==
+        options.communities.end()) {
+      count(&TrapReceiverStats::rejected_community);
+      if (auto n = community_log.note(clock->monotonic())) {
+        log::warn(
+            "snmp.trap_rejected",
+            {{"count", n}, {"last_source", trap.source_address}, {"reason", "unknown community"}});
       }
-    }
-    for (const netsnmp_variable_list* v = pdu->variables; v != nullptr; v = v->next_variable) {
-      auto b = varbindOf(v);
-      if (pdu->command != SNMP_MSG_TRAP && b.oid == kSysUpTime) {
-        trap.uptime_centiseconds = std::stoll(b.value.empty() ? "0" : b.value);
-      } else if (pdu->command != SNMP_MSG_TRAP && b.oid == kSnmpTrapOid) {
-        trap.trap_oid = b.value;
-      } else {
-        trap.varbinds.push_back(std::move(b));
-      }
+      return;
     }
     Status accepted = sink ? sink(trap) : okStatus();
     if (!accepted) {
       count(&TrapReceiverStats::sink_failures);
-      log::warn("snmp.trap_not_stored", {{"source", trap.source_address}, {"reason", accepted.error().message}});
+      log::warn("snmp.trap_not_stored",
+                {{"source", trap.source_address}, {"reason", accepted.error().message}});
       return;
     }
     count(&TrapReceiverStats::accepted);
@@ -214,9 +195,12 @@ struct TrapReceiver::Impl {
   }
 };
 
-TrapReceiver::TrapReceiver(TrapReceiverOptions options, Sink sink) : impl_(std::make_unique<Impl>()) {
+TrapReceiver::TrapReceiver(TrapReceiverOptions options, Sink sink, const Clock* clock)
+    : impl_(std::make_unique<Impl>()) {
+  static const SystemClock system_clock;
   impl_->options = std::move(options);
   impl_->sink = std::move(sink);
+  impl_->clock = clock != nullptr ? clock : &system_clock;
 }
 
 TrapReceiver::~TrapReceiver() { stop(); }
@@ -256,7 +240,8 @@ Result<std::uint16_t> TrapReceiver::start() {
   session.callback = &Impl::onPdu;
   session.callback_magic = impl_.get();
   session.isAuthoritative = SNMP_SESS_UNKNOWNAUTH;
-  impl_->session = snmp_sess_add(&session, transport, nullptr, nullptr);
+  impl_->session = snmp_sess_add_ex(&session, transport, nullptr, &Impl::parse, nullptr, nullptr,
+                                    nullptr, nullptr, nullptr);
   if (impl_->session == nullptr) {
     return Error::internal(fmt::format("cannot open an SNMP session on {}", spec));
   }

@@ -1,7 +1,10 @@
 // Receives SNMP traps and informs with net-snmp, confined to one thread of its own (net-snmp is
 // not thread-safe). Each notification is checked (community for v1/v2c), translated into an
-// SnmpTrap and handed to the sink on that thread; an inform is answered only after the sink
-// accepted it, i.e. after the event is durable.
+// SnmpTrap (trap_pdu.h) and handed to the sink on that thread; an inform is answered only after
+// the sink accepted it, i.e. after the event is durable. SNMPv3 is not supported yet: every v3
+// message is refused before net-snmp's USM sees it, and counted. Nothing a datagram or the sink
+// does can stop the thread: an unexpected exception is logged, counted and the next datagram
+// read.
 #pragma once
 
 #include <atomic>
@@ -12,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/result.h"
 #include "ingest/snmp_trap.h"
 
@@ -31,7 +35,9 @@ struct TrapReceiverStats {
   std::uint64_t received = 0;           // notifications decoded
   std::uint64_t accepted = 0;           // taken by the sink
   std::uint64_t rejected_community = 0;
+  std::uint64_t rejected_v3 = 0;        // SNMPv3 messages, all refused until v3 is supported
   std::uint64_t sink_failures = 0;      // the sink could not make it durable
+  std::uint64_t internal_errors = 0;    // an unexpected exception while handling one PDU
 };
 
 class TrapReceiver {
@@ -40,7 +46,8 @@ class TrapReceiver {
   // it as failed and leave an inform unanswered, so the sender retries.
   using Sink = std::function<Status(const SnmpTrap&)>;
 
-  TrapReceiver(TrapReceiverOptions options, Sink sink);
+  // `clock` paces the rate-limited log lines (nullptr: the system clock).
+  TrapReceiver(TrapReceiverOptions options, Sink sink, const Clock* clock = nullptr);
   TrapReceiver(const TrapReceiver&) = delete;
   TrapReceiver& operator=(const TrapReceiver&) = delete;
   ~TrapReceiver();

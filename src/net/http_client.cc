@@ -1,8 +1,16 @@
 #include "net/http_client.h"
 
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
@@ -14,13 +22,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-#include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
-#include <boost/asio/ssl/error.hpp>
 #include <limits>
-
-#include <openssl/evp.h>
-#include <openssl/ssl.h>
 
 namespace atrium::net {
 
@@ -70,12 +72,95 @@ std::string cookiesFrom(const HttpResponse& response) {
   return out;
 }
 
+namespace {
+
+using AnswerParser = http::response_parser<http::string_body>;
+
+// What every answer the client reads is parsed with: the same on a socket and in parseHttpAnswer.
+void limitParser(AnswerParser& parser, std::uint64_t max_answer_bytes,
+                 std::uint32_t max_header_bytes, bool head) {
+  parser.body_limit(max_answer_bytes);
+  parser.header_limit(max_header_bytes);
+  if (head) parser.skip(true);
+}
+
+// The error for an answer over a limit, if that is what `ec` says.
+std::optional<Error> limitError(const beast::error_code& ec, std::string_view peer,
+                                std::uint64_t max_answer_bytes, std::uint32_t max_header_bytes) {
+  if (ec == http::error::body_limit) {
+    return Error{
+        ErrorCode::kPayloadTooLarge,
+        fmt::format("the answer from {} exceeds the limit of {} bytes", peer, max_answer_bytes),
+        {}};
+  }
+  if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+    return Error{ErrorCode::kPayloadTooLarge,
+                 fmt::format("the header of the answer from {} exceeds the limit of {} bytes", peer,
+                             max_header_bytes),
+                 {}};
+  }
+  return std::nullopt;
+}
+
+HttpResponse responseOf(AnswerParser& parser) {
+  auto res = parser.release();
+  HttpResponse out;
+  out.status = res.result_int();
+  for (const auto& field : res) {
+    out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  out.body = std::move(res.body());
+  out.keep_alive = res.keep_alive();
+  return out;
+}
+
+}  // namespace
+
+Result<HttpResponse> parseHttpAnswer(std::string_view wire, const HttpClientOptions& options,
+                                     std::string_view peer, bool head) {
+  AnswerParser parser;
+  limitParser(parser, options.max_answer_bytes, options.max_header_bytes, head);
+  parser.eager(true);
+  beast::error_code ec;
+  std::size_t offset = 0;
+  while (!parser.is_done()) {
+    const std::size_t n = parser.put(asio::buffer(wire.data() + offset, wire.size() - offset), ec);
+    offset += n;
+    if (ec == http::error::need_more && n > 0 && offset < wire.size()) {
+      ec = {};
+      continue;
+    }
+    if (ec == http::error::need_more || (!ec && n == 0)) {
+      // Everything was offered: the answer ends where the bytes end.
+      ec = {};
+      if (parser.got_some()) {
+        parser.put_eof(ec);
+      } else {
+        ec = http::error::end_of_stream;  // nothing at all: no answer
+      }
+      break;
+    }
+    if (ec) break;
+  }
+  if (!ec && !parser.is_done()) ec = http::error::partial_message;
+  if (ec) {
+    if (auto e = limitError(ec, peer, options.max_answer_bytes, options.max_header_bytes)) {
+      return *e;
+    }
+    return Error::unavailable(
+        fmt::format("cannot read the answer from {}: {}", peer, ec.message()));
+  }
+  return responseOf(parser);
+}
+
 struct HttpConnection::State {
   std::string host;  // without brackets
   std::uint16_t port = 0;
   std::chrono::milliseconds timeout;
   bool tls = false;
   bool verify_tls = false;
+  std::uint64_t max_answer_bytes = kDefaultMaxAnswerBytes;
+  std::uint32_t max_header_bytes = kDefaultMaxHeaderBytes;
   asio::io_context ioc;
   std::optional<asio::ssl::context> ssl_context;  // created on the first TLS connect
   std::optional<beast::tcp_stream> stream;  // plain connections
@@ -126,7 +211,9 @@ struct HttpConnection::State {
 
   Status connect() {
     drop();
-    buffer.clear();
+    // The read buffer holds only what the parser has not taken yet (a header, a chunk header):
+    // capped so that an endless line cannot grow it either.
+    buffer = beast::flat_buffer(static_cast<std::size_t>(max_header_bytes) + 64 * 1024);
     if (tls) ATRIUM_TRY(prepareTls());
     tcp::resolver resolver(ioc);
     beast::error_code ec;
@@ -194,26 +281,22 @@ struct HttpConnection::State {
       retryable = true;
       return failure(ec, "cannot send to");
     }
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-    if (req.method() == http::verb::head) parser.skip(true);
+    AnswerParser parser;
+    limitParser(parser, max_answer_bytes, max_header_bytes, req.method() == http::verb::head);
     http::async_read(s, buffer, parser, [&ec](beast::error_code e, std::size_t) { ec = e; });
     ioc.restart();
     ioc.run();
     if (ec) {
+      if (auto e = limitError(ec, hostHeader(), max_answer_bytes, max_header_bytes)) {
+        drop();  // the rest of the answer is not read: the connection cannot be reused
+        return *e;
+      }
       retryable = !parser.got_some() &&
                   (ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
                    ec == asio::ssl::error::stream_truncated);
       return failure(ec, "cannot read the answer from");
     }
-    auto res = parser.release();
-    HttpResponse out;
-    out.status = res.result_int();
-    for (const auto& field : res) {
-      out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-    }
-    out.body = std::move(res.body());
-    out.keep_alive = res.keep_alive();
+    HttpResponse out = responseOf(parser);
     if (!out.keep_alive) drop();
     return out;
   }
@@ -287,6 +370,8 @@ Result<HttpResponse> HttpClient::request(std::string_view method, const std::str
   state.timeout = options.timeout;
   state.tls = options.tls;
   state.verify_tls = options.verify_tls;
+  state.max_answer_bytes = options.max_answer_bytes;
+  state.max_header_bytes = options.max_header_bytes;
   return state.request(method, target, body, headers, /*keep_alive=*/false);
 }
 

@@ -32,9 +32,16 @@ struct HttpResponse {
 };
 
 inline constexpr std::chrono::milliseconds kDefaultHttpTimeout{10000};
+// What the client reads of one answer at most. A peer that announces or sends more (a huge
+// Content-Length, an endless chunked body, an endless header) gets a kPayloadTooLarge error
+// instead of the client's memory.
+inline constexpr std::uint64_t kDefaultMaxAnswerBytes = 16 * 1024 * 1024;  // body
+inline constexpr std::uint32_t kDefaultMaxHeaderBytes = 64 * 1024;         // status line + fields
 
 struct HttpClientOptions {
   std::chrono::milliseconds timeout = kDefaultHttpTimeout;
+  std::uint64_t max_answer_bytes = kDefaultMaxAnswerBytes;
+  std::uint32_t max_header_bytes = kDefaultMaxHeaderBytes;
   bool tls = false;  // HTTPS
   // Check the server's certificate chain against the system's trust store and its name against
   // the host. Off by default: managed systems mostly carry self-signed certificates.
@@ -47,6 +54,13 @@ std::string basicAuthorization(std::string_view user, std::string_view password)
 // The cookies a response sets ("name=value" of each Set-Cookie, attributes dropped), joined as
 // the value of a Cookie header ("a=1; b=2"); empty when it sets none.
 std::string cookiesFrom(const HttpResponse& response);
+
+// Parses one complete answer held in memory exactly as the client parses what it reads from a
+// socket (the same parser settings, limits and errors); `peer` ("host:port") names the server in
+// messages, `head` says the request was a HEAD (no body follows). Bytes after the answer are
+// ignored; an answer cut short is an error. For the fuzzer and tests.
+Result<HttpResponse> parseHttpAnswer(std::string_view wire, const HttpClientOptions& options,
+                                     std::string_view peer = "the server", bool head = false);
 
 class HttpClient {
  public:

@@ -165,11 +165,13 @@ void EventReactor::run() {
     if (next.empty()) continue;
     Job job = std::move(next.mapped());
     lock.unlock();
+    // One job's boundary: a driver that throws while settings are re-applied to a system that
+    // just booted is that job's failure, not the end of the reactor thread (and of the node).
     try {
       handle(job);
-    } catch (const std::exception& ex) {
-      // A bug or a device answer nobody expected: logged, and the other systems' reactions go on.
-      log::error("reactor.unexpected_error", {{"system_id", job.system_id}, {"detail", ex.what()}});
+    } catch (const std::exception& e) {
+      log::error("reactor.job_failed",
+                 {{"system_id", job.system_id}, {"after", job.kind}, {"error", e.what()}});
     }
     lock.lock();
   }
@@ -204,6 +206,7 @@ void EventReactor::handle(const Job& job) {
     t.username = s.system.username;
     t.password = s.system.password;
     t.timeout = poller_options_.timeout;
+    t.max_answer_bytes = poller_options_.max_answer_bytes;
     auto applied = driver->applySettings(t, settings);
     if (applied) {
       std::lock_guard lock(mu_);

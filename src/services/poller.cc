@@ -237,8 +237,9 @@ void Poller::dispatchDue(std::chrono::steady_clock::time_point now) {
     // The poll's result is written under the lease held when it started: if the node pauses, loses
     // the bucket and takes it back (a new token) while this poll is in flight, the database
     // refuses the stale result instead of letting it overwrite the newer owner's poll.
-    boost::asio::post(*pool_, [this, system = e.system, registered = e.feedback_registered,
-                               fence = ownership_.fenceFor(id)] { pollOne(system, registered, fence); });
+    boost::asio::post(
+        *pool_, [this, system = e.system, registered = e.feedback_registered,
+                 fence = ownership_.fenceFor(id)] { pollGuarded(system, registered, fence); });
   }
 }
 
@@ -250,17 +251,55 @@ devices::DriverTarget Poller::targetFor(const store::ManagedSystem& s) const {
   t.username = s.system.username;
   t.password = s.system.password;
   t.timeout = options_.timeout;
+  t.max_answer_bytes = options_.max_answer_bytes;
   return t;
 }
 
-void Poller::pollOne(const store::ManagedSystem& s, bool feedback_registered,
+void Poller::pollGuarded(const store::ManagedSystem& s, bool feedback_registered,
+                         const std::optional<store::Fence>& fence) {
+  bool ok = false;
+  // The boundary of one poll on a worker thread: whatever a driver or a device's answer makes
+  // throw is this system's poll failure (logged, recorded, ticketed), never the process's end.
+  try {
+    ok = pollOne(s, feedback_registered, fence);
+  } catch (const std::exception& e) {
+    pollCrashed(s, e.what(), fence);
+  } catch (...) {
+    pollCrashed(s, "an exception of unknown type", fence);
+  }
+  finished(s.system.id, ok, feedback_registered);
+}
+
+void Poller::pollCrashed(const store::ManagedSystem& s, std::string_view what,
+                         const std::optional<store::Fence>& fence) noexcept {
+  const std::string& id = s.system.id;
+  try {
+    const std::string message =
+        fmt::format("{} system at {}: polling failed unexpectedly: {}", s.system.family,
+                    s.system.addresses.empty() ? std::string() : s.system.addresses.front(), what);
+    log::error("poller.poll_crashed",
+               {{"system_id", id}, {"family", s.system.family}, {"error", std::string(what)}});
+    store::PollObservation o;
+    o.system_id = id;
+    o.at = clock_.now();
+    o.reachable = true;
+    o.status = "error";
+    o.error = message;
+    if (record(o, fence)) {
+      (void)store_.raiseTicket(id, store::kTicketUnreadableAnswer, "minor", message);
+    }
+  } catch (const std::exception& e) {
+    log::error("poller.poll_crash_unrecorded", {{"system_id", id}, {"error", e.what()}});
+  }
+}
+
+bool Poller::pollOne(const store::ManagedSystem& s, bool& feedback_registered,
                      const std::optional<store::Fence>& fence) {
   const std::string& id = s.system.id;
   devices::Driver* driver = drivers_.find(s.system.family);
   if (driver == nullptr) {
     log::warn("poller.no_driver", {{"system_id", id}, {"family", s.system.family}});
-    finished(id, false, feedback_registered);
-    return;
+    return false;
   }
   const auto target = targetFor(s);
   auto status = driver->poll(target);
@@ -274,8 +313,7 @@ void Poller::pollOne(const store::ManagedSystem& s, bool feedback_registered,
     o.status = err.code == ErrorCode::kUnauthorized ? "auth-failed" : o.reachable ? "error" : "unreachable";
     o.error = err.message;
     if (!record(o, fence)) {
-      finished(id, false, feedback_registered);
-      return;
+      return false;
     }
     if (err.code == ErrorCode::kUnauthorized) {
       (void)store_.raiseTicket(id, store::kTicketAuthenticationFailed, "critical",
@@ -287,14 +325,18 @@ void Poller::pollOne(const store::ManagedSystem& s, bool feedback_registered,
       (void)store_.raiseTicket(id, store::kTicketUnreadableAnswer, "minor", err.message);
       (void)store_.clearTicket(id, store::kTicketNoResponse);
     }
-    log::debug("poller.poll_failed", {{"system_id", id}, {"reason", err.message}});
-    finished(id, false, feedback_registered);
-    return;
+    if (err.code == ErrorCode::kInternal) {
+      // It answered something Atrium cannot read (over devices.max_answer_bytes, malformed):
+      // rare and worth the administrator's eye; failures back off, so this does not flood.
+      log::warn("poller.unreadable_answer", {{"system_id", id}, {"reason", err.message}});
+    } else {
+      log::debug("poller.poll_failed", {{"system_id", id}, {"reason", err.message}});
+    }
+    return false;
   }
   auto observation = observationOf(id, at, *status);
   if (!record(observation, fence)) {
-    finished(id, false, feedback_registered);
-    return;
+    return false;
   }
   (void)store_.clearTicket(id, store::kTicketNoResponse);
   (void)store_.clearTicket(id, store::kTicketAuthenticationFailed);
@@ -303,7 +345,7 @@ void Poller::pollOne(const store::ManagedSystem& s, bool feedback_registered,
   if (driver->capabilities().has(devices::Capability::kHttpFeedback)) {
     checkFeedback(*driver, target, s, *status, feedback_registered);
   }
-  finished(id, true, feedback_registered);
+  return true;
 }
 
 bool Poller::record(store::PollObservation& o, const std::optional<store::Fence>& fence) {

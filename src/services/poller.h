@@ -18,6 +18,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -41,6 +42,8 @@ struct PollerOptions {
   // Management ports when the systems do not use their family's default (0: 80 / 161).
   std::uint16_t http_port = 0;
   std::uint16_t snmp_port = 0;
+  // The largest answer read from a system (devices.max_answer_bytes).
+  std::uint64_t max_answer_bytes = 16 * 1024 * 1024;
   // HTTP feedback: the slot Atrium uses on Cisco endpoints (TMS's convention is 3) and the
   // expressions it registers.
   int feedback_slot = 3;
@@ -91,8 +94,15 @@ class Poller {
   void refresh();
   void dispatchDue(std::chrono::steady_clock::time_point now);
   // `fence`: the lease held when the poll was dispatched; its result is written under it.
-  void pollOne(const store::ManagedSystem& system, bool feedback_registered,
+  // Runs pollOne and then finished(), whatever pollOne throws.
+  void pollGuarded(const store::ManagedSystem& system, bool feedback_registered,
+                   const std::optional<store::Fence>& fence);
+  // Whether the poll succeeded; `feedback_registered` is updated.
+  bool pollOne(const store::ManagedSystem& system, bool& feedback_registered,
                const std::optional<store::Fence>& fence);
+  // Records an unexpected exception from a poll as the system's poll failure, with a ticket.
+  void pollCrashed(const store::ManagedSystem& system, std::string_view what,
+                   const std::optional<store::Fence>& fence) noexcept;
   void finished(const std::string& id, bool ok, bool feedback_registered);
   // Writes a poll's observation under this node's lease on the system; false when the result
   // must be dropped (the system is no longer owned, or the fenced write found the lease lost).

@@ -2,6 +2,7 @@
 // receiver, are translated, checked and acknowledged.
 #include "ingest/trap_receiver.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -9,9 +10,8 @@
 
 #include <mutex>
 
-#include <fmt/format.h>
-
 #include "support/process.h"
+#include "support/snmpv3_message.h"
 
 namespace atrium::ingest {
 namespace {
@@ -27,6 +27,7 @@ class TrapReceiverTest : public ::testing::Test {
         [this](const SnmpTrap& trap) -> Status {
           std::lock_guard lock(mu_);
           if (fail_sink_) return Error::unavailable("database down and spool full");
+          if (throw_sink_) throw std::runtime_error("the sink broke");
           traps_.push_back(trap);
           return okStatus();
         });
@@ -48,6 +49,7 @@ class TrapReceiverTest : public ::testing::Test {
   std::mutex mu_;
   std::vector<SnmpTrap> traps_;
   bool fail_sink_ = false;
+  bool throw_sink_ = false;
 };
 
 TEST_F(TrapReceiverTest, V2cColdStartArrivesWithVarbinds) {
@@ -153,6 +155,76 @@ TEST_F(TrapReceiverTest, GarbageDatagramsDoNotStopTheReceiver) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   ASSERT_TRUE(waitFor([&] { return traps().size() == 1; }, std::chrono::seconds(10)));
   EXPECT_EQ(traps().front().trap_oid, "1.3.6.1.6.3.1.1.5.4");
+}
+
+TEST_F(TrapReceiverTest, MistypedSysUpTimeIsAVarbindNotACrash) {
+  // snmptrap sends its own TimeTicks sysUpTime.0 first; the string one after it once made
+  // std::stoll throw on the receiver thread.
+  auto r = runProgram({"/usr/bin/snmptrap", "-v", "2c", "-c", "public", target(), "55",
+                       "1.3.6.1.6.3.1.1.5.1", "1.3.6.1.2.1.1.3.0", "s", "not a number",
+                       "1.3.6.1.6.3.1.1.4.1.0", "i", "9"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_TRUE(waitFor([&] { return traps().size() == 1; }, std::chrono::seconds(10)));
+  auto t = traps().front();
+  EXPECT_EQ(t.uptime_centiseconds, 55);
+  EXPECT_EQ(t.trap_oid, "1.3.6.1.6.3.1.1.5.1");
+  ASSERT_EQ(t.varbinds.size(), 2u);
+  EXPECT_EQ(t.varbinds[0].value, "not a number");
+  EXPECT_EQ(t.varbinds[1].type, "integer");
+  EXPECT_EQ(receiver_->stats().internal_errors, 0u);
+}
+
+TEST_F(TrapReceiverTest, ASinkThatThrowsIsCountedAndTheReceiverCarriesOn) {
+  {
+    std::lock_guard lock(mu_);
+    throw_sink_ = true;
+  }
+  for (int i = 0; i < 3; ++i) {
+    auto r = runProgram(
+        {"/usr/bin/snmptrap", "-v", "2c", "-c", "public", target(), "", "1.3.6.1.6.3.1.1.5.1"});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  ASSERT_TRUE(
+      waitFor([&] { return receiver_->stats().internal_errors == 3; }, std::chrono::seconds(10)));
+  {
+    std::lock_guard lock(mu_);
+    throw_sink_ = false;
+  }
+  auto r = runProgram(
+      {"/usr/bin/snmptrap", "-v", "2c", "-c", "public", target(), "", "1.3.6.1.6.3.1.1.5.4"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_TRUE(waitFor([&] { return traps().size() == 1; }, std::chrono::seconds(10)));
+  EXPECT_EQ(receiver_->stats().accepted, 1u);
+}
+
+TEST_F(TrapReceiverTest, SnmpV3IsRefusedWithAnEmptyOrANamedUser) {
+  // The empty user (snmptrap will not send it; the datagram is made by hand), then a named one.
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port_);
+  for (const std::string& user : {std::string(), std::string("bob")}) {
+    const std::string datagram = testing::snmpV3ColdStart(user);
+    ASSERT_EQ(::sendto(fd, datagram.data(), datagram.size(), 0, reinterpret_cast<sockaddr*>(&addr),
+                       sizeof(addr)),
+              static_cast<ssize_t>(datagram.size()));
+  }
+  ::close(fd);
+  auto sent = runProgram({"/usr/bin/snmptrap", "-v", "3", "-u", "bob", "-l", "noAuthNoPriv",
+                          target(), "", "1.3.6.1.6.3.1.1.5.1"});
+  ASSERT_EQ(sent.exit_code, 0) << sent.output;
+  // An inform gets no answer: the sender knows it was not taken.
+  auto r =
+      runProgram({"/usr/bin/snmpinform", "-v", "3", "-u", "bob", "-l", "noAuthNoPriv", "-t", "1",
+                  "-r", "0", "-e", "0x80001f8880aabbccdd", target(), "", "1.3.6.1.6.3.1.1.5.1"});
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  ASSERT_TRUE(
+      waitFor([&] { return receiver_->stats().rejected_v3 >= 4; }, std::chrono::seconds(10)))
+      << receiver_->stats().rejected_v3;
+  EXPECT_TRUE(traps().empty());
+  EXPECT_EQ(receiver_->stats().received, 0u);
 }
 
 TEST(TrapReceiverStartTest, PortInUseIsAClearError) {

@@ -43,6 +43,29 @@ TEST(ApiMetricsTest, EveryDeclaredMetricHasHelpAndType) {
   EXPECT_NE(m.render(pool, false, "x").find("\natrium_db_ready 0\n"), std::string::npos);
 }
 
+TEST(ApiMetricsTest, TrapMetricsAreDeclaredAndWritten) {
+  ingest::TrapReceiverStats r;
+  r.received = 5;
+  r.accepted = 4;
+  r.rejected_community = 1;
+  r.rejected_v3 = 3;
+  r.internal_errors = 2;
+  ingest::TrapIngestStats i;
+  i.unknown_stored = 7;
+  i.unknown_limited = 11;
+  i.cached_addresses = 9;
+  const std::string text = "\n" + renderTrapMetrics(r, i);
+  for (const auto& def : declaredTrapMetrics()) {
+    EXPECT_NE(text.find("# TYPE " + std::string(def.name) + " " + std::string(def.type) + "\n"),
+              std::string::npos)
+        << def.name;
+  }
+  EXPECT_NE(text.find("\natrium_snmp_traps_rejected_v3_total 3\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\natrium_snmp_trap_internal_errors_total 2\n"), std::string::npos);
+  EXPECT_NE(text.find("\natrium_snmp_traps_unknown_sender_limited_total 11\n"), std::string::npos);
+  EXPECT_NE(text.find("\natrium_snmp_trap_address_cache_entries 9\n"), std::string::npos);
+}
+
 TEST(ApiMetricsTest, RequestsAndDurationsByRoute) {
   Metrics m;
   m.observeRequest("GET", "/api/v1/systems/{id}", 200, 0.003);

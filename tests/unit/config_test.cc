@@ -18,6 +18,22 @@ TEST(ConfigTest, DefaultsWhenEmpty) {
   EXPECT_FALSE(cfg->node.name.empty());
 }
 
+TEST(ConfigTest, DevicesMaxAnswerBytes) {
+  auto defaults = parse("", "/etc/atrium/atrium.toml");
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  EXPECT_EQ(defaults->devices.max_answer_bytes, 16u * 1024 * 1024);
+  auto set = parse("[devices]\nmax_answer_bytes = 1048576\n", "/etc/atrium/atrium.toml");
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_EQ(set->devices.max_answer_bytes, 1048576u);
+  for (const char* bad :
+       {"[devices]\nmax_answer_bytes = 100\n", "[devices]\nmax_answer_bytes = 2147483648\n",
+        "[devices]\nmax_answer_bytes = \"16M\"\n"}) {
+    auto r = parse(bad, "/etc/atrium/atrium.toml");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().field, "devices.max_answer_bytes") << r.error().message;
+  }
+}
+
 TEST(ConfigTest, ReadsEveryKey) {
   auto cfg = parse(R"(
 [node]

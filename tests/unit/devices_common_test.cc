@@ -1,6 +1,8 @@
 // Shared pieces of the device layer: limited XML parsing, paths, timestamps, keys, names.
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "devices/device_time.h"
 #include "devices/event_key.h"
 #include "devices/types.h"
@@ -102,6 +104,21 @@ TEST(DevicesTypesTest, CapabilitiesAndNames) {
   EXPECT_EQ(eventKindName(EventKind::kCallDisconnected), "call-disconnected");
   EXPECT_EQ(callStateName(CallState::kOnHold), "on-hold");
   EXPECT_EQ(registrationStateName(RegistrationState::kRegistered), "registered");
+}
+
+}  // namespace
+}  // namespace atrium::devices
+
+namespace atrium::devices {
+namespace {
+
+TEST(CallNumbersTest, ReportedRatesAndDurationsAreBroughtIntoRange) {
+  EXPECT_EQ(callDuration(std::numeric_limits<long long>::max()).count(), kMaxCallNumber);
+  EXPECT_EQ(callDuration(-5).count(), 0);
+  EXPECT_EQ(callDuration(65).count(), 65);
+  EXPECT_EQ(callRateKbps(1LL << 40), kMaxCallNumber);
+  EXPECT_EQ(callRateKbps(-1), 0);
+  EXPECT_EQ(callRateKbps(768), 768);
 }
 
 }  // namespace

@@ -21,7 +21,16 @@ using namespace std::chrono_literals;
 // A driver whose answer per address the test scripts.
 class ScriptedDriver final : public devices::Driver {
  public:
-  enum class Mode { kIdle, kInCall, kDead, kBadCredentials, kSlow, kSlotFailed };
+  enum class Mode {
+    kIdle,
+    kInCall,
+    kDead,
+    kBadCredentials,
+    kSlow,
+    kSlotFailed,
+    kThrows,
+    kBadAlloc
+  };
 
   std::string_view family() const override { return "cisco-xapi"; }
   devices::Capabilities capabilities() const override {
@@ -41,6 +50,10 @@ class ScriptedDriver final : public devices::Driver {
       case Mode::kDead: return Error::unavailable("no answer from " + target.address);
       case Mode::kBadCredentials: return Error{ErrorCode::kUnauthorized, "401 from " + target.address, {}};
       case Mode::kSlow: std::this_thread::sleep_for(1500ms); break;
+      case Mode::kThrows:
+        throw std::out_of_range("stoll: a device sent a word, not a number");
+      case Mode::kBadAlloc:
+        throw std::bad_alloc();
       default: break;
     }
     devices::DeviceStatus s;
@@ -197,6 +210,42 @@ TEST_F(PollerTest, TicketsRiseAndClear) {
   poller_->pollSoon(locked);
   ASSERT_TRUE(testing::waitFor([&] { return !hasTicket(dead, store::kTicketNoResponse); }, 10s));
   ASSERT_TRUE(testing::waitFor([&] { return !hasTicket(locked, store::kTicketAuthenticationFailed); }, 10s));
+}
+
+TEST_F(PollerTest, ADriverThatThrowsIsThatSystemsPollFailureAndTheWorkersCarryOn) {
+  const auto throws = addSystem("Throws", "192.0.2.5");
+  const auto oom = addSystem("Out of memory", "192.0.2.6");
+  const auto fine = addSystem("Fine", "192.0.2.7");
+  driver_->setMode("192.0.2.5", ScriptedDriver::Mode::kThrows);
+  driver_->setMode("192.0.2.6", ScriptedDriver::Mode::kBadAlloc);
+  startPoller();
+  // Each is polled again and again (the workers survived), and the healthy one keeps its polls.
+  ASSERT_TRUE(testing::waitFor(
+      [&] {
+        return driver_->polls("192.0.2.5") >= 3 && driver_->polls("192.0.2.6") >= 3 &&
+               driver_->polls("192.0.2.7") >= 3;
+      },
+      20s));
+  ASSERT_TRUE(
+      testing::waitFor([&] { return hasTicket(throws, store::kTicketUnreadableAnswer); }, 10s));
+  ASSERT_TRUE(
+      testing::waitFor([&] { return hasTicket(oom, store::kTicketUnreadableAnswer); }, 10s));
+  auto t = store_->system(throws);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->status, "error");
+  EXPECT_NE(t->last_poll_error.find("polling failed unexpectedly: stoll: a device sent a word"),
+            std::string::npos)
+      << t->last_poll_error;
+  EXPECT_NE(store_->system(oom)->last_poll_error.find("std::bad_alloc"), std::string::npos)
+      << store_->system(oom)->last_poll_error;
+  EXPECT_EQ(store_->system(fine)->status, "idle");
+  EXPECT_FALSE(hasTicket(fine, store::kTicketUnreadableAnswer));
+  EXPECT_GE(poller_->stats().failures, 4u);
+
+  driver_->setMode("192.0.2.5", ScriptedDriver::Mode::kIdle);
+  poller_->pollSoon(throws);
+  ASSERT_TRUE(
+      testing::waitFor([&] { return !hasTicket(throws, store::kTicketUnreadableAnswer); }, 10s));
 }
 
 TEST_F(PollerTest, RegistersFeedbackWithTheSystemsSecretAndRepairsFailedSlots) {

@@ -37,9 +37,8 @@ CallInfo callFromEvent(pugi::xml_node event, CallState state) {
   call.remote_number = textAt(event, {"RemoteURI"});
   if (call.remote_number.empty()) call.remote_number = textAt(event, {"RemoteNumber"});
   call.display_name = textAt(event, {"DisplayName"});
-  call.rate_kbps = static_cast<int>(
-      std::min<long long>(numberFromXapi(textAt(event, {"CallRate"})), 1'000'000'000));
-  call.duration = std::chrono::seconds(numberFromXapi(textAt(event, {"Duration"})));
+  call.rate_kbps = callRateKbps(numberFromXapi(textAt(event, {"CallRate"})));
+  call.duration = callDuration(numberFromXapi(textAt(event, {"Duration"})));
   return call;
 }
 

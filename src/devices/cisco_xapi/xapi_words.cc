@@ -157,8 +157,8 @@ CallInfo callFromXapi(pugi::xml_node call) {
   long long rate = std::max(numberFromXapi(textAt(call, {"ReceiveCallRate"})),
                             numberFromXapi(textAt(call, {"TransmitCallRate"})));
   if (rate == 0) rate = numberFromXapi(textAt(call, {"CallRate"}));
-  info.rate_kbps = static_cast<int>(std::min<long long>(rate, 1'000'000'000));
-  info.duration = std::chrono::seconds(numberFromXapi(textAt(call, {"Duration"})));
+  info.rate_kbps = callRateKbps(rate);
+  info.duration = callDuration(numberFromXapi(textAt(call, {"Duration"})));
   return info;
 }
 

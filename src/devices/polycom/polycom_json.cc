@@ -205,9 +205,9 @@ Result<std::vector<CallInfo>> parseConferences(std::string_view body) {
       call.remote_number = text(connection, "address");
       call.display_name = text(connection, "displayName");
       call.protocol = text(connection, "protocol");
-      call.rate_kbps = static_cast<int>(number(connection, "rate").value_or(0));
+      call.rate_kbps = callRateKbps(number(connection, "rate").value_or(0));
       call.state = callState(text(connection, "state"));
-      call.duration = std::chrono::seconds(number(connection, "duration").value_or(0));
+      call.duration = callDuration(number(connection, "duration").value_or(0));
       auto incoming = connection.find("incoming");
       if (incoming == connection.end()) incoming = connection.find("isIncoming");
       if (incoming != connection.end() && incoming->is_boolean()) {
