@@ -1,6 +1,7 @@
 #include "app/cli.h"
 
 #include <pwd.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -36,6 +37,30 @@ std::string unixUser() {
   return std::to_string(geteuid());
 }
 
+// A password from the environment variable `env`, else typed at the terminal without echo; never
+// an argument, which `ps` would show.
+Result<std::string> readSecret(const char* env, const std::string& prompt) {
+  if (const char* v = std::getenv(env); v != nullptr && *v != '\0') return std::string(v);
+  if (!isatty(STDIN_FILENO)) {
+    return Error::invalid(fmt::format("no terminal to ask for the password: set {} in the environment", env));
+  }
+  std::fprintf(stderr, "%s", prompt.c_str());
+  std::fflush(stderr);
+  termios old{};
+  const bool tty = tcgetattr(STDIN_FILENO, &old) == 0;
+  if (tty) {
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  }
+  std::string line;
+  std::getline(std::cin, line);
+  if (tty) tcsetattr(STDIN_FILENO, TCSANOW, &old);
+  std::fprintf(stderr, "\n");
+  if (line.empty()) return Error::invalid("no password given");
+  return line;
+}
+
 // Loads the configuration, or prints why not. For `init`, a missing file is written first.
 std::optional<config::Config> loadConfig(const std::string& path) {
   auto cfg = config::loadFile(path);
@@ -53,8 +78,8 @@ struct Target {
   std::string config_path;
 };
 
-Result<ApiClient> makeClient(const Target& t) {
-  if (!t.server.empty()) return ApiClient::fromAddress(t.server, "cli:" + unixUser());
+Result<ApiClient> clientFor(const Target& t) {
+  if (!t.server.empty()) return ApiClient::fromAddress(t.server);
   std::error_code ec;
   if (!t.config_path.empty() && std::filesystem::exists(t.config_path, ec)) {
     auto cfg = config::loadFile(t.config_path);
@@ -62,9 +87,17 @@ Result<ApiClient> makeClient(const Target& t) {
     std::string host = cfg->api.listen.host;
     if (host == "0.0.0.0") host = "127.0.0.1";
     if (host == "::") host = "::1";
-    return ApiClient(host, cfg->api.listen.port, "cli:" + unixUser());
+    return ApiClient(host, cfg->api.listen.port);
   }
-  return ApiClient("127.0.0.1", 8080, "cli:" + unixUser());
+  return ApiClient("127.0.0.1", 8080);
+}
+
+// A client signed in with the kept token (or ATRIUM_TOKEN).
+Result<ApiClient> makeClient(const Target& t) {
+  auto client = clientFor(t);
+  if (!client) return client;
+  if (auto token = ApiClient::tokenFor(client->serverKey())) client->setToken(*token);
+  return client;
 }
 
 int fail(const Error& e) {
@@ -155,6 +188,9 @@ int runCli(int argc, char** argv) {
   init->add_option("--config,-c", config_path, "Configuration file")->capture_default_str();
   init->add_option("--name", installation_name, "Name of a new installation")->capture_default_str();
   init->add_option("--data-dir", init_data_dir, "Data dir written into a new configuration file (default /var/lib/atrium)");
+  std::string admin_user;
+  init->add_option("--admin-user", admin_user,
+                   "Create this local administrator (password from ATRIUM_ADMIN_PASSWORD, else asked for)");
   init->callback([&] {
     std::error_code ec;
     if (!std::filesystem::exists(config_path, ec)) {
@@ -174,7 +210,20 @@ int runCli(int argc, char** argv) {
       std::printf("wrote configuration file %s\n", config_path.c_str());
     }
     auto cfg = loadConfig(config_path);
-    exit_code = cfg ? runInit(*cfg, installation_name, clock) : kExitRefused;
+    if (!cfg) {
+      exit_code = kExitRefused;
+      return;
+    }
+    std::optional<AdminAccount> admin;
+    if (!admin_user.empty()) {
+      auto password = readSecret("ATRIUM_ADMIN_PASSWORD", "Password for " + admin_user + ": ");
+      if (!password) {
+        exit_code = fail(password.error());
+        return;
+      }
+      admin = AdminAccount{admin_user, *password};
+    }
+    exit_code = runInit(*cfg, installation_name, clock, admin);
   });
 
   // --- serve
@@ -214,6 +263,8 @@ int runCli(int argc, char** argv) {
   demo->add_option("--data-dir", demo_dir, "Where the demo keeps its database and config")->capture_default_str();
   demo->add_option("--listen", demo_options.listen, "API address host:port (used when the data dir is new)")
       ->capture_default_str();
+  demo->add_option("--admin-password", demo_options.admin_password,
+                   "Password of the demo's administrator \"admin\" (default: made up and kept in the data dir)");
   demo->add_option("--endpoints", demo_options.endpoints, "Simulated endpoints")->capture_default_str()->check(CLI::Range(1, 5000));
   demo->add_option("--bridges", demo_options.bridges, "Simulated bridges")->capture_default_str()->check(CLI::Range(0, 100));
   demo->add_option("--sim-address", demo_options.sim_base_address, "First loopback address of the simulated systems")
@@ -271,6 +322,103 @@ int runCli(int argc, char** argv) {
     });
   };
   bool as_json = false;
+
+  // --- signing in
+  auto* login = app.add_subcommand("login", "Sign in to a running server and keep the token for this server "
+                                             "in ~/.config/atrium/tokens.json (mode 0600)");
+  add_target(login);
+  std::string login_user = unixUser();
+  login->add_option("--user,-u", login_user, "User name")->capture_default_str();
+  login->callback([&] {
+    auto client = clientFor(target);
+    if (!client) {
+      exit_code = fail(client.error());
+      return;
+    }
+    auto password = readSecret("ATRIUM_PASSWORD", "Password for " + login_user + ": ");
+    if (!password) {
+      exit_code = fail(password.error());
+      return;
+    }
+    auto session = client->call("POST", "/api/v1/sessions",
+                                nlohmann::json{{"user", login_user}, {"password", *password}}.dump());
+    if (!session) {
+      exit_code = fail(session.error());
+      return;
+    }
+    if (auto kept = ApiClient::keepToken(client->serverKey(), (*session)["token"].get<std::string>()); !kept) {
+      exit_code = fail(kept.error());
+      return;
+    }
+    std::printf("signed in to %s as %s until %s\n", client->serverKey().c_str(), login_user.c_str(),
+                (*session)["expires_at"].get<std::string>().c_str());
+  });
+  auto* logout = app.add_subcommand("logout", "Sign out of a server and forget its token");
+  add_target(logout);
+  on_client(logout, [&](ApiClient& client) -> Status {
+    auto done = client.call("DELETE", "/api/v1/sessions/current");
+    ATRIUM_TRY(ApiClient::keepToken(client.serverKey(), ""));
+    if (!done && done.error().code != ErrorCode::kUnauthorized) return done.error();
+    std::printf("signed out of %s\n", client.serverKey().c_str());
+    return okStatus();
+  });
+
+  // --- users
+  auto* users = app.add_subcommand("users", "Manage the installation's users through a running server's API");
+  users->require_subcommand(1);
+  auto* u_list = users->add_subcommand("list", "List users");
+  add_target(u_list);
+  on_client(u_list, [&](ApiClient& client) -> Status {
+    ATRIUM_ASSIGN_OR_RETURN(auto list, client.call("GET", "/api/v1/users"));
+    for (const auto& u : list["items"]) {
+      std::printf("%-24s %-10s %-9s %s\n", u["name"].get<std::string>().c_str(), u["source"].get<std::string>().c_str(),
+                  u["enabled"].get<bool>() ? "enabled" : "disabled", u["id"].get<std::string>().c_str());
+    }
+    return okStatus();
+  });
+  auto* u_add = users->add_subcommand("add", "Add a local user (password from ATRIUM_USER_PASSWORD, else asked for)");
+  add_target(u_add);
+  std::string new_user, new_display, new_group;
+  u_add->add_option("name", new_user, "User name")->required();
+  u_add->add_option("--display-name", new_display, "Display name");
+  u_add->add_option("--group", new_group, "Group id to add the user to");
+  on_client(u_add, [&](ApiClient& client) -> Status {
+    ATRIUM_ASSIGN_OR_RETURN(auto password, readSecret("ATRIUM_USER_PASSWORD", "Password for " + new_user + ": "));
+    nlohmann::json body = {{"name", new_user}, {"password", password}, {"display_name", new_display}};
+    if (!new_group.empty()) body["groups"] = {new_group};
+    ATRIUM_ASSIGN_OR_RETURN(auto created, client.call("POST", "/api/v1/users", body.dump()));
+    std::printf("added %s (%s)\n", new_user.c_str(), created["id"].get<std::string>().c_str());
+    return okStatus();
+  });
+  // A user by name, through the list.
+  auto userId = [](ApiClient& client, const std::string& name) -> Result<std::string> {
+    ATRIUM_ASSIGN_OR_RETURN(auto list, client.call("GET", "/api/v1/users"));
+    for (const auto& u : list["items"]) {
+      if (u["name"] == name) return u["id"].get<std::string>();
+    }
+    return Error::notFound("no user named " + name);
+  };
+  auto* u_passwd = users->add_subcommand("passwd", "Set a local user's password (from ATRIUM_USER_PASSWORD, else asked for)");
+  add_target(u_passwd);
+  std::string passwd_user;
+  u_passwd->add_option("name", passwd_user, "User name")->required();
+  on_client(u_passwd, [&](ApiClient& client) -> Status {
+    ATRIUM_ASSIGN_OR_RETURN(auto id, userId(client, passwd_user));
+    ATRIUM_ASSIGN_OR_RETURN(auto password, readSecret("ATRIUM_USER_PASSWORD", "New password for " + passwd_user + ": "));
+    ATRIUM_TRY(client.call("PUT", "/api/v1/users/" + id + "/password", nlohmann::json{{"password", password}}.dump()));
+    std::printf("password of %s set\n", passwd_user.c_str());
+    return okStatus();
+  });
+  auto* u_disable = users->add_subcommand("disable", "Disable a user (its sessions end on every node)");
+  add_target(u_disable);
+  std::string disable_user;
+  u_disable->add_option("name", disable_user, "User name")->required();
+  on_client(u_disable, [&](ApiClient& client) -> Status {
+    ATRIUM_ASSIGN_OR_RETURN(auto id, userId(client, disable_user));
+    ATRIUM_TRY(client.call("PATCH", "/api/v1/users/" + id, nlohmann::json{{"enabled", false}}.dump()));
+    std::printf("%s disabled\n", disable_user.c_str());
+    return okStatus();
+  });
 
   auto* systems = app.add_subcommand("systems", "Manage the systems inventory through a running server's API");
   systems->require_subcommand(1);

@@ -1,5 +1,7 @@
 #include "app/demo.h"
 
+#include "common/ids.h"
+
 #include <signal.h>
 
 #include <atomic>
@@ -174,7 +176,19 @@ int runDemo(const DemoOptions& o, const Clock& clock) {
     return kExitRefused;
   }
   log::init(cfg->log.format, cfg->log.level);
-  if (int rc = runInit(*cfg, "Atrium demo", clock); rc != kExitOk) return rc;
+  std::string admin_password = o.admin_password;
+  const auto password_file = data_dir / "demo-admin-password";
+  if (admin_password.empty()) {
+    std::ifstream in(password_file);
+    std::getline(in, admin_password);
+  }
+  if (admin_password.empty()) {
+    admin_password = randomHex(8);
+    std::ofstream(password_file) << admin_password << "\n";
+    std::filesystem::permissions(password_file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                                 ec);
+  }
+  if (int rc = runInit(*cfg, "Atrium demo", clock, AdminAccount{"admin", admin_password}); rc != kExitOk) return rc;
 
   bool stop_requested = false;
   auto pause = [&](std::chrono::milliseconds d) {
@@ -219,11 +233,14 @@ int runDemo(const DemoOptions& o, const Clock& clock) {
   std::printf(
       "Atrium demo is running: %zu simulated systems (%d Cisco endpoints, %d Polycom, %d SNMP, %d bridges) on "
       "%s and up, API on http://%s\n"
-      "  try: curl http://%s/api/v1/systems   curl http://%s/api/v1/events   curl http://%s/api/v1/calls\n"
+      "  sign in as admin with password %s\n"
+      "  try: T=$(curl -s http://%s/api/v1/sessions -H 'Content-Type: application/json' \\\n"
+      "         -d '{\"user\":\"admin\",\"password\":\"%s\"}' | sed 's/.*\"token\":\"\\([^\"]*\\)\".*/\\1/')\n"
+      "       curl -H \"Authorization: Bearer $T\" http://%s/api/v1/systems\n"
       "Ctrl-C stops it; the data stays in %s.\n",
       (*fleet)->systems().size(), fleet_options.cisco_xapi, fleet_options.polycom, fleet_options.snmp,
-      fleet_options.cisco_mcu, o.sim_base_address.c_str(), o.listen.c_str(), o.listen.c_str(), o.listen.c_str(),
-      o.listen.c_str(), data_dir.string().c_str());
+      fleet_options.cisco_mcu, o.sim_base_address.c_str(), o.listen.c_str(), admin_password.c_str(),
+      o.listen.c_str(), admin_password.c_str(), o.listen.c_str(), data_dir.string().c_str());
   std::fflush(stdout);
 
   int sig = 0;

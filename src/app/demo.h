@@ -20,6 +20,9 @@ struct DemoOptions {
   std::uint16_t sim_http_port = 18080;
   std::uint16_t sim_snmp_port = 16161;
   bool activity = true;  // make and end calls, reboot now and then
+  // The demo's administrator "admin": this password, else one made up on the first run and kept
+  // in the data dir (demo-admin-password, mode 0600); printed at start.
+  std::string admin_password;
 };
 
 int runDemo(const DemoOptions& options, const Clock& clock);

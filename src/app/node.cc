@@ -1,5 +1,8 @@
 #include "app/node.h"
 
+#include "people/bootstrap.h"
+#include "store/people_store.h"
+
 #include <signal.h>
 #include <unistd.h>
 
@@ -100,7 +103,8 @@ store::DatabaseOptions databaseOptions(const config::Config& cfg) {
   return o;
 }
 
-int runInit(const config::Config& cfg, const std::string& installation_name, const Clock& clock) {
+int runInit(const config::Config& cfg, const std::string& installation_name, const Clock& clock,
+            const std::optional<AdminAccount>& admin) {
   if (auto s = ensureDataDir(cfg); !s) {
     printError(s.error().message);
     return kExitRefused;
@@ -150,6 +154,16 @@ int runInit(const config::Config& cfg, const std::string& installation_name, con
   }
   std::printf("node %s belongs to installation %s; data dir %s\n", cfg.node.name.c_str(),
               inst->id.c_str(), cfg.node.data_dir.string().c_str());
+  if (admin) {
+    store::PeopleStore people(**db, clock);
+    auto made = people::ensureAdministrator(people, admin->name, admin->password, "cli:init");
+    if (!made) {
+      printError(made.error().message);
+      return exitCodeFor(made.error());
+    }
+    std::printf(*made ? "created administrator %s\n" : "administrator %s exists already (its password is unchanged)\n",
+                admin->name.c_str());
+  }
   return kExitOk;
 }
 

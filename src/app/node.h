@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
@@ -21,7 +22,13 @@ store::DatabaseOptions databaseOptions(const config::Config& cfg);
 
 // Creates the data dir if needed, migrates the database and creates the installation if the
 // database holds none (or joins the one it holds), and records it in the data dir.
-int runInit(const config::Config& cfg, const std::string& installation_name, const Clock& clock);
+// The first administrator `atrium init` creates (a local user in "Site administrators").
+struct AdminAccount {
+  std::string name;
+  std::string password;
+};
+int runInit(const config::Config& cfg, const std::string& installation_name, const Clock& clock,
+            const std::optional<AdminAccount>& admin = std::nullopt);
 
 // Applies the missing migrations.
 int runMigrate(const config::Config& cfg, const Clock& clock);

@@ -5,6 +5,7 @@
 #include <csignal>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,12 @@ namespace atrium::testing {
 
 class AtriumNode {
  public:
+  // `init` creates this local administrator; http() signs in as it by itself.
+  static constexpr const char* kAdminUser = "admin";
+  static constexpr const char* kAdminPassword = "atrium-test-admin-password";
+  // The password addUser gives its users.
+  static constexpr const char* kUserPassword = "atrium-test-user-password";
+
   struct Options {
     std::string database_url;          // empty: SQLite in the data dir
     std::string name = "node-1";
@@ -65,8 +72,23 @@ class AtriumNode {
   void setEnv(std::vector<std::string> env) { options_.env = std::move(env); }
   std::string log() const;
 
+  // A request signed in as the administrator (a session made on first use, and again after a
+  // 401), unless `headers` carries its own Authorization or Cookie, or the target is outside
+  // /api/v1 or is the sign-in itself.
   Result<net::HttpResponse> http(std::string_view method, std::string_view target,
                                  std::string_view body = {}, const net::Headers& headers = {}) const;
+  // The same without signing in.
+  Result<net::HttpResponse> anonymous(std::string_view method, std::string_view target,
+                                      std::string_view body = {}, const net::Headers& headers = {}) const;
+  // A request with `Authorization: Bearer <token>`.
+  Result<net::HttpResponse> httpAs(const std::string& token, std::string_view method, std::string_view target,
+                                   std::string_view body = {}, net::Headers headers = {}) const;
+  // Signs in (POST /api/v1/sessions): the session token.
+  Result<std::string> signIn(const std::string& user, const std::string& password) const;
+  // A local user with kUserPassword in a group of its own holding `permissions` (names); its id.
+  Result<std::string> addUser(const std::string& name, const std::vector<std::string>& permissions) const;
+  // The administrator's token (signs in when there is none yet).
+  Result<std::string> adminToken() const;
   // The JSON body of a response (null when empty or not JSON).
   static nlohmann::json json(const net::HttpResponse& response);
 
@@ -76,6 +98,8 @@ class AtriumNode {
   std::uint16_t port_;
   std::uint16_t snmp_port_;
   std::unique_ptr<ChildProcess> process_;
+  mutable std::mutex token_mu_;
+  mutable std::string admin_token_;
 };
 
 }  // namespace atrium::testing

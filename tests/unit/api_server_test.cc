@@ -7,9 +7,17 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "api/authenticator.h"
+#include "api/people_endpoints.h"
+#include "cluster/keyring.h"
 #include "common/clock.h"
 #include "common/ids.h"
 #include "net/http_client.h"
+#include "people/bootstrap.h"
+#include "people/people_cache.h"
+#include "people/sign_in.h"
+#include "store/cluster_store.h"
+#include "store/people_store.h"
 #include "store/store.h"
 
 namespace atrium::api {
@@ -35,22 +43,51 @@ class ApiServerTest : public ::testing::Test {
     options.max_body_bytes = 4096;
     options.version = "9.9.9";
     server_ = std::make_unique<ApiServer>(options, *store_, *db_, clock_);
+    // The people stack a node wires: keys, sessions, users; an administrator to sign in as.
+    cluster_ = std::make_unique<store::ClusterStore>(*db_);
+    ASSERT_TRUE(cluster_->rotateValidationKey(randomHex(32), 0).ok());
+    keyring_ = std::make_unique<cluster::Keyring>(*cluster_, clock_);
+    signer_ = std::make_unique<TokenSigner>(*keyring_);
+    people_ = std::make_unique<store::PeopleStore>(*db_, clock_);
+    ASSERT_TRUE(people::ensureAdministrator(*people_, "alice", "alice-password-1", "test").ok());
+    cache_ = std::make_unique<people::PeopleCache>(*people_, [] { return Result<people::FolderTree>(people::FolderTree{}); },
+                                                   clock_);
+    sign_in_ = std::make_unique<people::SignIn>(*people_, nullptr, clock_);
+    server_->attachSessions(*signer_);
+    server_->attachPeople(std::make_unique<PeopleEndpoints>(*people_, *store_, *sign_in_, *cache_, *signer_, clock_,
+                                                            std::chrono::hours(12)),
+                          std::make_unique<Authenticator>(*signer_, *cache_, clock_, AuthOptions{},
+                                                          [](std::string_view) { return false; }));
     auto port = server_->start();
     ASSERT_TRUE(port.ok()) << port.error().message;
     port_ = *port;
+    auto session = net::HttpClient().request("POST", "127.0.0.1", port_, "/api/v1/sessions",
+                                             R"({"user":"alice","password":"alice-password-1"})");
+    ASSERT_TRUE(session.ok() && session->status == 201) << (session.ok() ? session->body : session.error().message);
+    token_ = json::parse(session->body)["token"];
   }
 
   void TearDown() override {
     if (server_) server_->stop();
     server_.reset();
+    sign_in_.reset();
+    cache_.reset();
+    people_.reset();
+    signer_.reset();
+    keyring_.reset();
+    cluster_.reset();
     store_.reset();
     db_.reset();
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
 
+  // Signed in as alice (an administrator) unless `headers` brings its own Authorization.
   net::HttpResponse call(std::string_view method, std::string_view target, std::string body = {},
-                         const net::Headers& headers = {}) {
+                         net::Headers headers = {}) {
+    bool own = false;
+    for (const auto& [k, v] : headers) own = own || k == "Authorization";
+    if (!own) headers.emplace_back("Authorization", "Bearer " + token_);
     auto r = net::HttpClient().request(method, "127.0.0.1", port_, target, body, headers);
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
     return r.ok() ? *r : net::HttpResponse{};
@@ -76,8 +113,15 @@ class ApiServerTest : public ::testing::Test {
   fs::path dir_;
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<store::Store> store_;
+  std::unique_ptr<store::ClusterStore> cluster_;
+  std::unique_ptr<cluster::Keyring> keyring_;
+  std::unique_ptr<TokenSigner> signer_;
+  std::unique_ptr<store::PeopleStore> people_;
+  std::unique_ptr<people::PeopleCache> cache_;
+  std::unique_ptr<people::SignIn> sign_in_;
   std::unique_ptr<ApiServer> server_;
   std::uint16_t port_ = 0;
+  std::string token_;
 };
 
 TEST_F(ApiServerTest, HealthReadinessMetrics) {
@@ -123,7 +167,7 @@ TEST_F(ApiServerTest, SystemsFoldersAndAudit) {
   auto created = call("POST", "/api/v1/systems",
                       R"({"name":"Room 1","family":"cisco-xapi","addresses":["192.0.2.10"],
                           "serial_number":"SN1","credentials":{"username":"admin","password":"pw-secret"}})",
-                      {{"X-Atrium-Actor", "cli:alice"}});
+                      {{"X-Atrium-Actor", "mallory"}});
   ASSERT_EQ(created.status, 201u) << created.body;
   auto sys = body(created);
   const std::string id = sys["id"];
@@ -173,8 +217,9 @@ TEST_F(ApiServerTest, SystemsFoldersAndAudit) {
   auto items = body(audit)["items"];
   ASSERT_EQ(items.size(), 4u) << audit.body;
   EXPECT_EQ(items[3]["action"], "create");
-  EXPECT_EQ(items[3]["actor"], "cli:alice");
-  EXPECT_EQ(items[0]["actor"], "api@127.0.0.1");
+  // The actor is always the signed-in user: a header naming another changes nothing.
+  EXPECT_EQ(items[3]["actor"], "alice");
+  EXPECT_EQ(items[0]["actor"], "alice");
 
   auto inst = call("GET", "/api/v1/installation");
   ASSERT_EQ(inst.status, 200u);
