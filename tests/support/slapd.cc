@@ -1,0 +1,161 @@
+#include "support/slapd.h"
+
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <atomic>
+#include <filesystem>
+
+namespace atrium::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kSlapd = "/usr/sbin/slapd";
+
+std::string slapdConf(const fs::path& dir) {
+  return fmt::format(R"(include /etc/ldap/schema/core.schema
+include /etc/ldap/schema/cosine.schema
+include /etc/ldap/schema/inetorgperson.schema
+include /etc/ldap/schema/nis.schema
+modulepath /usr/lib/ldap
+moduleload back_mdb
+moduleload memberof
+moduleload ppolicy
+pidfile {0}/slapd.pid
+database mdb
+suffix "{1}"
+rootdn "{2}"
+rootpw {3}
+directory {0}/db
+maxsize 10485760
+overlay memberof
+overlay ppolicy
+ppolicy_default "cn=default,ou=Policies,{1}"
+ppolicy_use_lockout
+access to attrs=userPassword by self write by anonymous auth by * none
+access to * by * read
+)",
+                     dir.string(), Slapd::kBaseDn, Slapd::kRootDn, Slapd::kRootPassword);
+}
+
+std::string baseEntries() {
+  return fmt::format(R"(dn: {0}
+objectClass: dcObject
+objectClass: organization
+o: Example
+dc: example
+
+dn: ou=People,{0}
+objectClass: organizationalUnit
+ou: People
+
+dn: ou=Groups,{0}
+objectClass: organizationalUnit
+ou: Groups
+
+dn: ou=Policies,{0}
+objectClass: organizationalUnit
+ou: Policies
+
+dn: cn=default,ou=Policies,{0}
+objectClass: organizationalRole
+objectClass: pwdPolicy
+cn: default
+pwdAttribute: userPassword
+pwdLockout: TRUE
+)",
+                     Slapd::kBaseDn);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Slapd>> Slapd::start(std::chrono::milliseconds timeout) {
+  if (!fs::exists(kSlapd))
+    return Error::unavailable(fmt::format("{} is not installed (apt-get install slapd)", kSlapd));
+  std::unique_ptr<Slapd> s(new Slapd());
+  s->dir_ = std::make_unique<TempDir>("atrium-slapd");
+  fs::create_directories(s->dir_->path() / "db");
+  writeFile(s->dir_->path() / "slapd.conf", slapdConf(s->dir_->path()));
+  s->port_ = freePort();
+  ATRIUM_TRY(s->launch(timeout));
+  ATRIUM_TRY(s->add(baseEntries()));
+  return s;
+}
+
+Slapd::~Slapd() {
+  if (child_) {
+    child_->signal(SIGCONT);
+    child_->kill();
+  }
+}
+
+std::string Slapd::url() const { return fmt::format("ldap://127.0.0.1:{}", port_); }
+
+Status Slapd::launch(std::chrono::milliseconds timeout) {
+  auto child = ChildProcess::spawn(
+      {kSlapd, "-f", (dir_->path() / "slapd.conf").string(), "-h", url() + "/", "-d", "0"},
+      dir_->path() / "slapd.log");
+  if (!child.ok()) return child.error();
+  child_ = std::move(child).value();
+  bool up = waitFor(
+      [&] {
+        if (!child_->running()) return true;
+        return runProgram({"/usr/bin/ldapsearch", "-x", "-H", url(), "-s", "base", "-b", "", "-o",
+                           "nettimeout=1", "1.1"},
+                          std::chrono::seconds(5))
+                   .exit_code == 0;
+      },
+      timeout, std::chrono::milliseconds(50));
+  if (!child_->running()) {
+    child_.reset();
+    return Error::unavailable("slapd exited at start:\n" + logText());
+  }
+  if (!up) return Error::unavailable("slapd did not answer in time:\n" + logText());
+  return {};
+}
+
+Status Slapd::ldapTool(const std::string& tool, const std::string& ldif) {
+  static std::atomic<int> counter{0};
+  auto file = dir_->path() / fmt::format("load-{}.ldif", ++counter);
+  writeFile(file, ldif);
+  auto r = runProgram(
+      {tool, "-x", "-H", url(), "-D", kRootDn, "-w", kRootPassword, "-f", file.string()});
+  tool_log_ += fmt::format("$ {} -f {}\n{}\n", tool, file.string(), r.output);
+  if (r.exit_code != 0)
+    return Error::internal(fmt::format("{} failed ({}): {}", tool, r.exit_code, r.output));
+  return {};
+}
+
+Status Slapd::add(const std::string& ldif) { return ldapTool("/usr/bin/ldapadd", ldif); }
+Status Slapd::modify(const std::string& ldif) { return ldapTool("/usr/bin/ldapmodify", ldif); }
+
+Status Slapd::stop() {
+  if (!child_) return {};
+  child_->signal(SIGCONT);
+  child_->signal(SIGTERM);
+  if (!child_->wait(std::chrono::seconds(20))) {
+    child_->kill();
+    child_.reset();
+    return Error::internal("slapd did not stop within 20 s of SIGTERM; killed");
+  }
+  child_.reset();
+  return {};
+}
+
+Status Slapd::startAgain() {
+  if (child_) return {};
+  return launch(std::chrono::seconds(20));
+}
+
+void Slapd::pause() {
+  if (child_) child_->signal(SIGSTOP);
+}
+
+void Slapd::resume() {
+  if (child_) child_->signal(SIGCONT);
+}
+
+std::string Slapd::logText() const { return readFile(dir_->path() / "slapd.log") + tool_log_; }
+
+}  // namespace atrium::testing
