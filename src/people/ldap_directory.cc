@@ -59,7 +59,8 @@ std::string diagnostic(LDAP* ld, int rc) {
   char* msg = nullptr;
   if (ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &msg) == LDAP_OPT_SUCCESS &&
       msg != nullptr) {
-    if (*msg != '\0') out += fmt::format(" ({})", msg);
+    if (*msg != '\0' && std::string_view(msg) != "(unknown error code)")
+      out += fmt::format(" ({})", msg);
     ldap_memfree(msg);
   }
   return out;
@@ -140,7 +141,7 @@ class Session {
         ldap_set_option(ld(), LDAP_OPT_TIMEOUT, &timeout_) != LDAP_OPT_SUCCESS) {
       return Error::unavailable(fmt::format("{}: cannot set the connection's options", s_.url));
     }
-    if (s_.start_tls || s_.url.rfind("ldaps://", 0) == 0) {
+    if (tls()) {
       // This handle's own TLS context: certificates verified, against the configured CAs.
       int demand = LDAP_OPT_X_TLS_DEMAND;
       int new_context = 0;
@@ -177,6 +178,19 @@ class Session {
     return {rc, Message(raw)};
   }
 
+  // What went wrong, in the server's words, with a hint when TLS is the likely cause.
+  std::string why(int rc) const {
+    std::string out = diagnostic(ld(), rc);
+    if (tls() && (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR)) {
+      out += fmt::format(
+          "; if the server is up, its certificate may not verify (CA file {}, and the certificate "
+          "must name the host of {})",
+          s_.ca_file.empty() ? "the system's" : s_.ca_file.string(), s_.url);
+    }
+    return out;
+  }
+
+  bool tls() const { return s_.start_tls || s_.url.rfind("ldaps://", 0) == 0; }
   LDAP* ld() const { return ld_.get(); }
 
  private:
@@ -267,7 +281,7 @@ Result<DirectoryUser> LdapDirectory::authenticate(std::string_view name,
     int rc = session.bind(settings_.bind_dn, settings_.bind_password);
     if (rc != LDAP_SUCCESS) {
       return Error::unavailable(fmt::format("{}: the search account {} cannot bind: {}",
-                                            settings_.url, settings_.bind_dn, diagnostic(ld, rc)));
+                                            settings_.url, settings_.bind_dn, session.why(rc)));
     }
   }
 
@@ -280,7 +294,7 @@ Result<DirectoryUser> LdapDirectory::authenticate(std::string_view name,
   }
   if (rc != LDAP_SUCCESS) {
     return Error::unavailable(fmt::format("{}: searching {} for {} failed: {}", settings_.url,
-                                          settings_.base_dn, filter, diagnostic(ld, rc)));
+                                          settings_.base_dn, filter, session.why(rc)));
   }
   const int count = ldap_count_entries(ld, found.get());
   if (count == 0)
@@ -297,7 +311,7 @@ Result<DirectoryUser> LdapDirectory::authenticate(std::string_view name,
   rc = session.bind(entry.dn, password);
   if (rc != LDAP_SUCCESS) {
     std::string why =
-        fmt::format("{} cannot bind as {}: {}", settings_.url, entry.dn, diagnostic(ld, rc));
+        fmt::format("{} cannot bind as {}: {}", settings_.url, entry.dn, session.why(rc));
     if (unreachable(rc)) return Error::unavailable(why);
     return unauthorized(why);  // a wrong password, or an account the server refuses
   }
@@ -315,8 +329,8 @@ Result<DirectoryUser> LdapDirectory::authenticate(std::string_view name,
         entry = std::move(again);
       }
     } else if (unreachable(own_rc)) {
-      return Error::unavailable(fmt::format("{}: reading {} failed: {}", settings_.url, entry.dn,
-                                            diagnostic(ld, own_rc)));
+      return Error::unavailable(
+          fmt::format("{}: reading {} failed: {}", settings_.url, entry.dn, session.why(own_rc)));
     }
   }
 
@@ -351,11 +365,10 @@ Result<DirectoryUser> LdapDirectory::authenticate(std::string_view name,
     }
   } else if (unreachable(groups_rc)) {
     return Error::unavailable(fmt::format("{}: searching the groups of {} failed: {}",
-                                          settings_.url, user.dn, diagnostic(ld, groups_rc)));
+                                          settings_.url, user.dn, session.why(groups_rc)));
   } else {
-    log::warn(
-        "directory.group_search_failed",
-        {{"directory", describe()}, {"user", user.dn}, {"detail", diagnostic(ld, groups_rc)}});
+    log::warn("directory.group_search_failed",
+              {{"directory", describe()}, {"user", user.dn}, {"detail", session.why(groups_rc)}});
   }
   return user;
 }

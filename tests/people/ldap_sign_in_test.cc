@@ -69,8 +69,8 @@ LdapSettings settingsFor(const Slapd& slapd, std::chrono::milliseconds timeout =
   return s;
 }
 
-std::unique_ptr<Slapd> startSlapd() {
-  auto started = Slapd::start();
+std::unique_ptr<Slapd> startSlapd(bool tls = false) {
+  auto started = Slapd::start(tls);
   if (!started.ok()) {
     ADD_FAILURE() << "slapd could not be started: " << started.error().message;
     return nullptr;
@@ -250,6 +250,37 @@ TEST(LdapDirectoryTest, StoppedOrHungDirectoryIsUnavailableWithinTheTimeout) {
 
   ASSERT_TRUE(slapd->startAgain().ok()) << slapd->logText();
   EXPECT_TRUE(dir.authenticate("alice", "alice-password-1").ok());
+}
+
+TEST(LdapDirectoryTest, LdapsAndStartTlsVerifyTheServerCertificate) {
+  auto slapd = startSlapd(/*tls=*/true);
+  ASSERT_NE(slapd, nullptr);
+
+  LdapSettings ldaps = settingsFor(*slapd);
+  ldaps.url = slapd->ldapsUrl();
+  ldaps.ca_file = slapd->caFile();
+  auto over_ldaps = LdapDirectory(ldaps).authenticate("alice", "alice-password-1");
+  ASSERT_TRUE(over_ldaps.ok()) << over_ldaps.error().message << "\n" << slapd->logText();
+  EXPECT_EQ(over_ldaps->dn, userDn("alice"));
+
+  LdapSettings start_tls = settingsFor(*slapd);
+  start_tls.start_tls = true;
+  start_tls.ca_file = slapd->caFile();
+  auto over_start_tls = LdapDirectory(start_tls).authenticate("alice", "alice-password-1");
+  ASSERT_TRUE(over_start_tls.ok()) << over_start_tls.error().message << "\n" << slapd->logText();
+
+  // Without the test CA the certificate does not verify: no password is sent, unavailable.
+  ldaps.ca_file.clear();
+  auto unverified = LdapDirectory(ldaps).authenticate("alice", "alice-password-1");
+  ASSERT_FALSE(unverified.ok());
+  EXPECT_EQ(unverified.error().code, ErrorCode::kUnavailable) << unverified.error().message;
+  std::cout << "ldaps with an unknown CA: " << unverified.error().message << "\n";
+  start_tls.ca_file.clear();
+  auto unverified_start_tls = LdapDirectory(start_tls).authenticate("alice", "alice-password-1");
+  ASSERT_FALSE(unverified_start_tls.ok());
+  EXPECT_EQ(unverified_start_tls.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(unverified_start_tls.error().message.find("StartTLS"), std::string::npos)
+      << unverified_start_tls.error().message;
 }
 
 // ---- SignIn end to end: slapd, SignIn and a PeopleStore on a real database ----

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <vector>
 
 namespace atrium::testing {
 namespace {
@@ -12,6 +13,35 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kSlapd = "/usr/sbin/slapd";
+
+// A CA and a certificate for 127.0.0.1 it signs, with the openssl command line.
+Status makeCertificates(const fs::path& dir) {
+  writeFile(dir / "server.ext", "subjectAltName = IP:127.0.0.1, DNS:localhost\n");
+  const std::string d = dir.string();
+  const std::vector<std::vector<std::string>> steps = {
+      {"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+       "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", d + "/ca.key", "-out", d + "/ca.pem",
+       "-days", "2", "-subj", "/CN=Atrium test CA"},
+      {"/usr/bin/openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+       "-nodes", "-keyout", d + "/server.key", "-out", d + "/server.csr", "-subj", "/CN=127.0.0.1"},
+      {"/usr/bin/openssl", "x509", "-req", "-in", d + "/server.csr", "-CA", d + "/ca.pem", "-CAkey",
+       d + "/ca.key", "-CAcreateserial", "-out", d + "/server.pem", "-days", "2", "-extfile",
+       d + "/server.ext"},
+  };
+  for (const auto& argv : steps) {
+    auto r = runProgram(argv);
+    if (r.exit_code != 0)
+      return Error::internal(fmt::format("openssl {} failed: {}", argv[1], r.output));
+  }
+  return {};
+}
+
+std::string tlsConf(const fs::path& dir) {
+  return fmt::format(
+      "TLSCACertificateFile {0}/ca.pem\nTLSCertificateFile {0}/server.pem\n"
+      "TLSCertificateKeyFile {0}/server.key\n",
+      dir.string());
+}
 
 std::string slapdConf(const fs::path& dir) {
   return fmt::format(R"(include /etc/ldap/schema/core.schema
@@ -70,13 +100,19 @@ pwdLockout: TRUE
 
 }  // namespace
 
-Result<std::unique_ptr<Slapd>> Slapd::start(std::chrono::milliseconds timeout) {
+Result<std::unique_ptr<Slapd>> Slapd::start(bool tls, std::chrono::milliseconds timeout) {
   if (!fs::exists(kSlapd))
     return Error::unavailable(fmt::format("{} is not installed (apt-get install slapd)", kSlapd));
   std::unique_ptr<Slapd> s(new Slapd());
   s->dir_ = std::make_unique<TempDir>("atrium-slapd");
   fs::create_directories(s->dir_->path() / "db");
-  writeFile(s->dir_->path() / "slapd.conf", slapdConf(s->dir_->path()));
+  std::string conf = slapdConf(s->dir_->path());
+  if (tls) {
+    ATRIUM_TRY(makeCertificates(s->dir_->path()));
+    conf = tlsConf(s->dir_->path()) + conf;
+    s->tls_port_ = freePort();
+  }
+  writeFile(s->dir_->path() / "slapd.conf", conf);
   s->port_ = freePort();
   ATRIUM_TRY(s->launch(timeout));
   ATRIUM_TRY(s->add(baseEntries()));
@@ -91,10 +127,14 @@ Slapd::~Slapd() {
 }
 
 std::string Slapd::url() const { return fmt::format("ldap://127.0.0.1:{}", port_); }
+std::string Slapd::ldapsUrl() const { return fmt::format("ldaps://127.0.0.1:{}", tls_port_); }
+fs::path Slapd::caFile() const { return dir_->path() / "ca.pem"; }
 
 Status Slapd::launch(std::chrono::milliseconds timeout) {
+  std::string listen = url() + "/";
+  if (tls_port_ != 0) listen += " " + ldapsUrl() + "/";
   auto child = ChildProcess::spawn(
-      {kSlapd, "-f", (dir_->path() / "slapd.conf").string(), "-h", url() + "/", "-d", "0"},
+      {kSlapd, "-f", (dir_->path() / "slapd.conf").string(), "-h", listen, "-d", "0"},
       dir_->path() / "slapd.log");
   if (!child.ok()) return child.error();
   child_ = std::move(child).value();

@@ -3,11 +3,14 @@
 // and the ppolicy overlay (an entry with pwdAccountLockedTime cannot bind), listening on a free
 // loopback port. Entries are loaded with ldapadd as the root DN. It can be stopped, started
 // again on the same port with the same data, or paused (SIGSTOP: a directory that accepts
-// connections and never answers). Waits are deadlines on the server answering, never sleeps.
+// connections and never answers). With `tls`, a throw-away CA signs a certificate for 127.0.0.1
+// and slapd also listens for ldaps:// and takes StartTLS. Waits are deadlines on the server
+// answering, never sleeps.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -25,12 +28,14 @@ class Slapd {
   // Writes the configuration, starts slapd and adds the base entries (dc=example,dc=com,
   // ou=People, ou=Groups and the default password policy).
   static Result<std::unique_ptr<Slapd>> start(
-      std::chrono::milliseconds timeout = std::chrono::seconds(20));
+      bool tls = false, std::chrono::milliseconds timeout = std::chrono::seconds(20));
   Slapd(const Slapd&) = delete;
   Slapd& operator=(const Slapd&) = delete;
   ~Slapd();
 
-  std::string url() const;  // ldap://127.0.0.1:PORT
+  std::string url() const;               // ldap://127.0.0.1:PORT
+  std::string ldapsUrl() const;          // ldaps://127.0.0.1:TLS_PORT (with tls)
+  std::filesystem::path caFile() const;  // the CA that signed slapd's certificate (with tls)
   std::uint16_t port() const { return port_; }
 
   Status add(const std::string& ldif);     // ldapadd as the root DN
@@ -51,6 +56,7 @@ class Slapd {
 
   std::unique_ptr<TempDir> dir_;
   std::uint16_t port_ = 0;
+  std::uint16_t tls_port_ = 0;
   std::unique_ptr<ChildProcess> child_;
   std::string tool_log_;
 };
