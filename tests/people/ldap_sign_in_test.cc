@@ -38,17 +38,28 @@ std::string person(const std::string& uid, const std::string& display, const std
       uid, kPeople, display, password, extra);
 }
 
+std::string adAccount(const std::string& name, const std::string& user_account_control) {
+  return fmt::format(
+      "dn: cn={0},{1}\nobjectClass: inetOrgPerson\nobjectClass: atriumTestAdAccount\ncn: {0}\nsn: "
+      "{0}\n"
+      "sAMAccountName: {0}\nuserAccountControl: {2}\nuserPassword: {0}-password-1\n\n",
+      name, kPeople, user_account_control);
+}
+
 std::string userDn(const std::string& uid) { return "uid=" + uid + "," + kPeople; }
 
 // alice: in "Video Admins" (groupOfNames: memberOf from the overlay) and in "ops" (posixGroup,
 // memberUid: only the group search finds it); bob: locked (pwdAccountLockedTime); carol: in
-// "Bookers" (groupOfUniqueNames); dave and erin for tests that change the directory.
+// "Bookers" (groupOfUniqueNames); dave and erin for tests that change the directory; grace and
+// frank are Active Directory-like accounts (sAMAccountName, no uid), frank disabled by
+// userAccountControl 514.
 std::string directoryEntries() {
   return person("alice", "Alice Liddell", "alice-password-1") +
          person("bob", "Bob Locked", "bob-password-1", "pwdAccountLockedTime: 000001010000Z\n") +
          person("carol", "Carol Booker", "carol-password-1") +
          person("dave", "Dave Moved", "dave-password-1") +
-         person("erin", "Erin Disabled", "erin-password-1") +
+         person("erin", "Erin Disabled", "erin-password-1") + adAccount("grace", "512") +
+         adAccount("frank", "514") +
          fmt::format(
              "dn: cn=Video Admins,{0}\nobjectClass: groupOfNames\ncn: Video Admins\nmember: "
              "{1}\nmember: {2}\n\n",
@@ -178,6 +189,23 @@ TEST(LdapDirectoryTest, LockedAccountIsRefused) {
   ASSERT_FALSE(bob.ok());
   EXPECT_EQ(bob.error().code, ErrorCode::kUnauthorized);
   EXPECT_NE(bob.error().message.find("locked"), std::string::npos) << bob.error().message;
+}
+
+TEST(LdapDirectoryTest, ActiveDirectoryAccountsBySamAccountNameAndDisabledBit) {
+  Slapd* slapd = sharedSlapd();
+  ASSERT_NE(slapd, nullptr);
+  LdapDirectory dir(settingsFor(*slapd));
+  auto grace =
+      dir.authenticate("GRACE", "grace-password-1");  // the default filter's sAMAccountName
+  ASSERT_TRUE(grace.ok()) << grace.error().message;
+  EXPECT_EQ(grace->name, "grace");  // as the directory spells it
+  EXPECT_EQ(grace->dn, "cn=grace," + kPeople);
+  EXPECT_EQ(grace->display_name, "grace");  // no displayName: cn
+  auto frank = dir.authenticate("frank", "frank-password-1");
+  ASSERT_FALSE(frank.ok());
+  EXPECT_EQ(frank.error().code, ErrorCode::kUnauthorized);
+  EXPECT_NE(frank.error().message.find("userAccountControl 514"), std::string::npos)
+      << frank.error().message;
 }
 
 TEST(LdapDirectoryTest, FilterInjectionInTheNameIsEscaped) {
@@ -396,8 +424,8 @@ TEST_P(LdapSignInTest, FirstSignInCreatesTheUserWithItsMappedGroups) {
   EXPECT_EQ(stored->id, u->id);
   EXPECT_EQ(groupNames(u->id), (std::vector<std::string>{"Operators", "Video administrators"}));
 
-  // The second sign-in finds the same user.
-  auto again = sign_in.signIn("alice", "alice-password-1", "192.0.2.1");
+  // The second sign-in finds the same user, whatever the case of the name typed.
+  auto again = sign_in.signIn("Alice", "alice-password-1", "192.0.2.1");
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_EQ(again->id, u->id);
 

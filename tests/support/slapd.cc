@@ -43,11 +43,23 @@ std::string tlsConf(const fs::path& dir) {
       dir.string());
 }
 
+// Active Directory's account attributes, enough to test with (under a private test OID arc:
+// Debian's msuser.schema would clash with the memberof overlay's memberOf).
+constexpr const char* kAdSchema = R"(attributetype ( 1.3.6.1.4.1.55555.1.1 NAME 'sAMAccountName'
+  EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch
+  SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
+attributetype ( 1.3.6.1.4.1.55555.1.2 NAME 'userAccountControl'
+  EQUALITY integerMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE )
+objectclass ( 1.3.6.1.4.1.55555.2.1 NAME 'atriumTestAdAccount' AUXILIARY
+  MAY ( sAMAccountName $ userAccountControl ) )
+)";
+
 std::string slapdConf(const fs::path& dir) {
   return fmt::format(R"(include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
 include /etc/ldap/schema/nis.schema
+include {0}/ad-account.schema
 modulepath /usr/lib/ldap
 moduleload back_mdb
 moduleload memberof
@@ -106,6 +118,7 @@ Result<std::unique_ptr<Slapd>> Slapd::start(bool tls, std::chrono::milliseconds 
   std::unique_ptr<Slapd> s(new Slapd());
   s->dir_ = std::make_unique<TempDir>("atrium-slapd");
   fs::create_directories(s->dir_->path() / "db");
+  writeFile(s->dir_->path() / "ad-account.schema", kAdSchema);
   std::string conf = slapdConf(s->dir_->path());
   if (tls) {
     ATRIUM_TRY(makeCertificates(s->dir_->path()));

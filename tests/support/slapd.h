@@ -1,11 +1,12 @@
 // A real OpenLDAP slapd (Debian's /usr/sbin/slapd) for tests: a slapd.conf of its own in a fresh
 // temporary directory, the mdb backend, the memberof overlay (groupOfNames members get memberOf)
 // and the ppolicy overlay (an entry with pwdAccountLockedTime cannot bind), listening on a free
-// loopback port. Entries are loaded with ldapadd as the root DN. It can be stopped, started
-// again on the same port with the same data, or paused (SIGSTOP: a directory that accepts
-// connections and never answers). With `tls`, a throw-away CA signs a certificate for 127.0.0.1
-// and slapd also listens for ldaps:// and takes StartTLS. Waits are deadlines on the server
-// answering, never sleeps.
+// loopback port. A small schema gives entries Active Directory's sAMAccountName and
+// userAccountControl (objectClass atriumTestAdAccount). Entries are loaded with ldapadd as the root
+// DN. It can be stopped, started again on the same port with the same data, or paused (SIGSTOP: a
+// directory that accepts connections and never answers). With `tls`, a throw-away CA signs a
+// certificate for 127.0.0.1 and slapd also listens for ldaps:// and takes StartTLS. Waits are
+// deadlines on the server answering, never sleeps.
 #pragma once
 
 #include <chrono>
