@@ -138,7 +138,10 @@ class Session {
     if (ldap_set_option(ld(), LDAP_OPT_PROTOCOL_VERSION, &version) != LDAP_OPT_SUCCESS ||
         ldap_set_option(ld(), LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != LDAP_OPT_SUCCESS ||
         ldap_set_option(ld(), LDAP_OPT_NETWORK_TIMEOUT, &timeout_) != LDAP_OPT_SUCCESS ||
-        ldap_set_option(ld(), LDAP_OPT_TIMEOUT, &timeout_) != LDAP_OPT_SUCCESS) {
+        ldap_set_option(ld(), LDAP_OPT_TIMEOUT, &timeout_) != LDAP_OPT_SUCCESS ||
+        // Without it libldap connects and runs the TLS handshake on a blocking socket with no
+        // timeout: an ldaps:// server that accepts and never answers would hold the call forever.
+        ldap_set_option(ld(), LDAP_OPT_CONNECT_ASYNC, LDAP_OPT_ON) != LDAP_OPT_SUCCESS) {
       return Error::unavailable(fmt::format("{}: cannot set the connection's options", s_.url));
     }
     if (tls()) {

@@ -4,7 +4,8 @@
 // name, e-mail and groups, and refuses a disabled account. Every call is blocking and opens its
 // own connection: run it where blocking work runs (the API's database pool), never on a network
 // thread. The connect and every operation are bounded by the timeout, so a dead directory answers
-// unavailable in about that time.
+// unavailable in about that time. libldap writes to its sockets with write(2): the process must
+// ignore SIGPIPE (the node does), or a directory that closes a connection would end it.
 #pragma once
 
 #include <chrono>

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,6 +27,10 @@ namespace {
 
 using testing::Slapd;
 using namespace std::chrono_literals;
+
+// libldap writes to its sockets with write(2): a connection the server closed raises SIGPIPE,
+// which the node ignores (app/node.cc) and so must this binary.
+const bool kSigpipeIgnored = [] { return std::signal(SIGPIPE, SIG_IGN) != SIG_ERR; }();
 
 const std::string kPeople = std::string("ou=People,") + Slapd::kBaseDn;
 const std::string kGroups = std::string("ou=Groups,") + Slapd::kBaseDn;
@@ -311,6 +316,23 @@ TEST(LdapDirectoryTest, LdapsAndStartTlsVerifyTheServerCertificate) {
   EXPECT_EQ(unverified_start_tls.error().code, ErrorCode::kUnavailable);
   EXPECT_NE(unverified_start_tls.error().message.find("StartTLS"), std::string::npos)
       << unverified_start_tls.error().message;
+
+  // A hung server does not hold a TLS handshake (ldaps) or a StartTLS request past the timeout.
+  ldaps.ca_file = start_tls.ca_file = slapd->caFile();
+  ldaps.timeout = start_tls.timeout = 1000ms;
+  slapd->pause();
+  for (const auto& settings : {ldaps, start_tls}) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto hung = LdapDirectory(settings).authenticate("alice", "alice-password-1");
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - t0);
+    ASSERT_FALSE(hung.ok());
+    EXPECT_EQ(hung.error().code, ErrorCode::kUnavailable);
+    EXPECT_LT(ms, 3000ms) << hung.error().message;
+    std::cerr << (settings.start_tls ? "StartTLS" : "ldaps") << " to a hung server: unavailable in "
+              << ms.count() << " ms: " << hung.error().message << "\n";
+  }
+  slapd->resume();
 }
 
 // Each call has its own handle (and its own TLS context): sign-ins run side by side on the
