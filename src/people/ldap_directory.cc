@@ -347,11 +347,11 @@ Result<DirectoryUser> LdapDirectory::authenticate(std::string_view name,
   // Groups that list the user themselves (servers without memberOf, POSIX groups, unique members).
   const std::string dn = escapeFilterValue(user.dn);
   const std::string uid = escapeFilterValue(user.name);
-  const std::string groups_filter = fmt::format(
-      "(|(&(objectClass=groupOfNames)(member={0}))(&(objectClass=groupOfUniqueNames)(uniqueMember={"
-      "0}))"
-      "(&(objectClass=group)(member={0}))(&(objectClass=posixGroup)(memberUid={1})))",
-      dn, uid);
+  const std::string groups_filter =
+      "(|(&(objectClass=groupOfNames)(member=" + dn + "))" +            // by DN
+      "(&(objectClass=groupOfUniqueNames)(uniqueMember=" + dn + "))" +  // by DN
+      "(&(objectClass=group)(member=" + dn + "))" +                     // AD, by DN
+      "(&(objectClass=posixGroup)(memberUid=" + uid + ")))";            // by uid
   constexpr const char* kGroupAttributes[] = {"cn", nullptr};
   auto [groups_rc, groups] =
       session.search(settings_.base_dn, LDAP_SCOPE_SUBTREE, groups_filter, kGroupAttributes, 0);
