@@ -141,6 +141,20 @@ TEST(LdapFactoryTest, DatabaseMeansNoDirectory) {
   identity.base_dn = Slapd::kBaseDn;
   identity.bind_dn = Slapd::kRootDn;  // without a password file: refused, never an empty bind
   EXPECT_EQ(makeDirectory(identity).error().code, ErrorCode::kInvalidArgument);
+  testing::TempDir tmp;
+  identity.bind_password_file = tmp.path() / "missing";
+  auto missing = makeDirectory(identity);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().field, "identity.bind_password_file");
+  testing::writeFile(tmp.path() / "empty", "\n");
+  identity.bind_password_file = tmp.path() / "empty";
+  EXPECT_EQ(makeDirectory(identity).error().code, ErrorCode::kInvalidArgument);
+  testing::writeFile(tmp.path() / "password", "s3cret\r\nignored\n");
+  identity.bind_password_file = tmp.path() / "password";
+  auto made = makeDirectory(identity);
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  EXPECT_EQ((*made)->describe(),
+            "ldap://127.0.0.1:1, base dc=example,dc=com, search as cn=admin,dc=example,dc=com");
 }
 
 // ---- LdapDirectory against slapd ----
