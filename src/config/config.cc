@@ -122,6 +122,24 @@ const std::vector<KeyDoc> kKeys = {
      "(ldap://host[:port] or ldaps://...). Every node of an installation must have the same; a "
      "node with another is refused at start."},
     {"identity.base_dn", "string", "\"\"", "The LDAP base DN users are found under (LDAP only)."},
+    {"identity.user_filter", "string", "\"(|(uid={name})(sAMAccountName={name}))\"",
+     "The LDAP filter that finds a user's entry under identity.base_dn; {name} (required) is "
+     "replaced by the sign-in name, escaped as RFC 4515 says. Exactly one entry must match."},
+    {"identity.bind_dn", "string", "\"\"",
+     "The DN of the account that searches for users (Active Directory needs one); \"\" searches "
+     "anonymously."},
+    {"identity.bind_password_file", "string", "\"\"",
+     "A file whose first line is identity.bind_dn's password (keep it 0600); needs "
+     "identity.bind_dn."},
+    {"identity.start_tls", "boolean", "false",
+     "Whether to upgrade an ldap:// connection with StartTLS before any bind; refused with "
+     "ldaps:// (already TLS). Certificates are always verified."},
+    {"identity.ca_file", "string", "\"\"",
+     "PEM file of the CA certificates that sign the directory's certificate; \"\" uses the "
+     "system's."},
+    {"identity.timeout_ms", "integer", "5000",
+     "How long connecting to the directory, and each LDAP operation, may take before the directory "
+     "is reported unavailable (100 to 60000)."},
     {"security.validation_key_file", "string", "\"\"",
      "A file holding the installation's validation key as 64 hex digits. Empty: the key kept in "
      "the "
@@ -457,6 +475,33 @@ Result<Config> parse(std::string_view text, const std::filesystem::path& source_
         auto v = getString(node, key);
         if (!v) return v.error();
         cfg.identity.base_dn = *v;
+      } else if (key == "identity.user_filter") {
+        auto v = getString(node, key);
+        if (!v) return v.error();
+        if (v->find("{name}") == std::string::npos || v->front() != '(' || v->back() != ')') {
+          return badValue(key, "an LDAP filter in parentheses containing {name}", node);
+        }
+        cfg.identity.user_filter = *v;
+      } else if (key == "identity.bind_dn") {
+        auto v = getString(node, key);
+        if (!v) return v.error();
+        cfg.identity.bind_dn = *v;
+      } else if (key == "identity.bind_password_file") {
+        auto v = getString(node, key);
+        if (!v) return v.error();
+        cfg.identity.bind_password_file =
+            v->empty() ? std::filesystem::path() : resolve(base_dir, *v);
+      } else if (key == "identity.start_tls") {
+        if (!node.is_boolean()) return badValue(key, "true or false", node);
+        cfg.identity.start_tls = *node.value<bool>();
+      } else if (key == "identity.ca_file") {
+        auto v = getString(node, key);
+        if (!v) return v.error();
+        cfg.identity.ca_file = v->empty() ? std::filesystem::path() : resolve(base_dir, *v);
+      } else if (key == "identity.timeout_ms") {
+        auto v = getInteger(node, key, 100, 60000);
+        if (!v) return v.error();
+        cfg.identity.timeout = std::chrono::milliseconds(*v);
       } else if (key == "security.validation_key_file") {
         auto v = getString(node, key);
         if (!v) return v.error();
@@ -491,6 +536,18 @@ Result<Config> parse(std::string_view text, const std::filesystem::path& source_
   if (cfg.identity.source != "database" && cfg.identity.base_dn.empty()) {
     return Error::invalid("configuration key identity.base_dn must be set when identity.source is an LDAP URL",
                           "identity.base_dn");
+  }
+  if (!cfg.identity.bind_password_file.empty() && cfg.identity.bind_dn.empty()) {
+    return Error::invalid(
+        "configuration key identity.bind_password_file needs identity.bind_dn (the account it is "
+        "the password of)",
+        "identity.bind_password_file");
+  }
+  if (cfg.identity.start_tls && cfg.identity.source.rfind("ldaps://", 0) == 0) {
+    return Error::invalid(
+        "configuration key identity.start_tls must be false with an ldaps:// identity.source (the "
+        "connection is TLS already)",
+        "identity.start_tls");
   }
   return cfg;
 }

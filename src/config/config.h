@@ -95,6 +95,13 @@ struct Config {
   struct Identity {
     std::string source = "database";  // "database", or an LDAP URL ldap[s]://host[:port]
     std::string base_dn;              // LDAP only
+    // The search for a user's entry; {name} is replaced by the sign-in name, escaped (RFC 4515).
+    std::string user_filter = "(|(uid={name})(sAMAccountName={name}))";
+    std::string bind_dn;                       // the search account; "" searches anonymously
+    std::filesystem::path bind_password_file;  // its password (first line); needs bind_dn
+    bool start_tls = false;                    // StartTLS on an ldap:// URL
+    std::filesystem::path ca_file;             // CA certificates for TLS; "" the system's
+    std::chrono::milliseconds timeout{5000};   // connect and each operation
   } identity;
 
   struct Security {

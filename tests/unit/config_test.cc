@@ -71,6 +71,46 @@ level = "debug"
   EXPECT_EQ(cfg->log.level, log::Level::kDebug);
 }
 
+TEST(ConfigTest, IdentityLdapKeys) {
+  auto defaults = parse("", "/etc/atrium/atrium.toml");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->identity.user_filter, "(|(uid={name})(sAMAccountName={name}))");
+  EXPECT_FALSE(defaults->identity.start_tls);
+  EXPECT_EQ(defaults->identity.timeout, std::chrono::milliseconds(5000));
+
+  auto cfg = parse(R"toml(
+[identity]
+source = "ldap://dc1.example.com"
+base_dn = "dc=example,dc=com"
+user_filter = "(&(objectClass=user)(sAMAccountName={name}))"
+bind_dn = "cn=atrium,ou=Service,dc=example,dc=com"
+bind_password_file = "ldap.password"
+start_tls = true
+ca_file = "ca.pem"
+timeout_ms = 2500
+)toml",
+                   "/etc/atrium/atrium.toml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  EXPECT_EQ(cfg->identity.user_filter, "(&(objectClass=user)(sAMAccountName={name}))");
+  EXPECT_EQ(cfg->identity.bind_dn, "cn=atrium,ou=Service,dc=example,dc=com");
+  EXPECT_EQ(cfg->identity.bind_password_file, "/etc/atrium/ldap.password");
+  EXPECT_TRUE(cfg->identity.start_tls);
+  EXPECT_EQ(cfg->identity.ca_file, "/etc/atrium/ca.pem");
+  EXPECT_EQ(cfg->identity.timeout, std::chrono::milliseconds(2500));
+
+  const auto refused = [](const std::string& text, const std::string& key) {
+    auto r = parse(text, "/etc/atrium/atrium.toml");
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.error().field, key) << r.error().message;
+  };
+  const std::string ldap = "[identity]\nsource = \"ldap://dc1\"\nbase_dn = \"dc=x\"\n";
+  refused(ldap + "user_filter = \"(uid=alice)\"\n", "identity.user_filter");  // no {name}
+  refused(ldap + "timeout_ms = 10\n", "identity.timeout_ms");
+  refused(ldap + "bind_password_file = \"p\"\n", "identity.bind_password_file");  // no bind_dn
+  refused("[identity]\nsource = \"ldaps://dc1\"\nbase_dn = \"dc=x\"\nstart_tls = true\n",
+          "identity.start_tls");
+}
+
 TEST(ConfigTest, RelativeSqlitePathFollowsTheFile) {
   auto cfg = parse("[database]\nurl = \"sqlite:db/atrium.db\"\n", "/srv/atrium/atrium.toml");
   ASSERT_TRUE(cfg.ok()) << cfg.error().message;
