@@ -90,8 +90,8 @@ const std::vector<KeyDoc> kKeys = {
     {"ingest.max_events_per_post", "integer", "100",
      "Most events one feedback post may become (1 to 10000); the rest of the post is dropped, "
      "counted and reported in a feedback-flood ticket for the system."},
-    {"ingest.max_events_per_system_per_second", "integer", "50",
-     "Sustained events per second taken from one system's feedback (1 to 10000), with bursts of "
+    {"ingest.max_events_per_system_per_second", "integer", "1000",
+     "Sustained events per second taken from one system's feedback (1 to 100000), with bursts of "
      "ten seconds' worth; beyond it events are dropped, counted and reported in a feedback-flood "
      "ticket."},
     {"cluster.role", "string", "\"active\"",
@@ -400,7 +400,7 @@ Result<Config> parse(std::string_view text, const std::filesystem::path& source_
         if (!v) return v.error();
         cfg.ingest.max_events_per_post = static_cast<std::size_t>(*v);
       } else if (key == "ingest.max_events_per_system_per_second") {
-        auto v = getInteger(node, key, 1, 10000);
+        auto v = getInteger(node, key, 1, 100000);
         if (!v) return v.error();
         cfg.ingest.max_events_per_system_per_second = static_cast<std::size_t>(*v);
       } else if (key == "polling.enabled") {

@@ -75,7 +75,7 @@ struct Config {
   struct Ingest {
     std::size_t max_feedback_bytes = 1024 * 1024;
     std::size_t max_events_per_post = 100;
-    std::size_t max_events_per_system_per_second = 50;
+    std::size_t max_events_per_system_per_second = 1000;
   } ingest;
 
   // Several nodes on one PostgreSQL: heartbeats, leases, buckets, standby, the rule checks.

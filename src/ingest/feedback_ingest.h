@@ -45,7 +45,7 @@ struct FeedbackStats {
 
 struct FeedbackLimits {
   std::size_t max_events_per_post = 100;
-  std::size_t max_events_per_system_per_second = 50;
+  std::size_t max_events_per_system_per_second = 1000;
   // How often the secrets of systems created lately (on any node) are read, and how often every
   // secret is re-read (which also forgets removed systems).
   std::chrono::milliseconds secrets_refresh{1000};

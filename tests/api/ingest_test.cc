@@ -69,7 +69,9 @@ json getJson(const AtriumNode& node, const std::string& target) {
 class IngestTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    node_ = std::make_unique<AtriumNode>(tmp_.path() / "n", AtriumNode::Options{});
+    // A tight per-system rate, so the flood test can show it in a moment.
+    node_ = std::make_unique<AtriumNode>(
+        tmp_.path() / "n", AtriumNode::Options{.extra_config = "[ingest]\nmax_events_per_system_per_second = 50\n"});
     ASSERT_EQ(node_->init().exit_code, 0);
     system_ = seedSystem(*node_, "Room 1", "127.0.0.1");
     ASSERT_EQ(system_.secret.size(), 32u);
