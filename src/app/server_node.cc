@@ -17,6 +17,7 @@
 #include "cluster/admission.h"
 #include "cluster/diagnostics.h"
 #include "cluster/keyring.h"
+#include "people/ldap_directory.h"
 #include "people/people_cache.h"
 #include "people/sign_in.h"
 #include "store/people_store.h"
@@ -423,7 +424,27 @@ Result<std::unique_ptr<ServerNode>> ServerNode::start(const config::Config& cfg,
         clock);
   }
   p->people_cache->start();
+  {
+    auto directory = people::makeDirectory(cfg.identity);
+    if (!directory) {
+      return Error::invalid(fmt::format("the identity source cannot be used: {}", directory.error().message));
+    }
+    p->directory = std::move(*directory);
+  }
   p->sign_in = std::make_unique<people::SignIn>(*p->people_store, p->directory.get(), clock);
+  if (p->directory) {
+    // A directory that cannot be reached is the administrators' problem to see: a server ticket,
+    // cleared by the next sign-in that reaches it.
+    auto* devices = p->device_store.get();
+    const std::string where = p->directory->describe();
+    p->sign_in->onDirectoryDown([devices, where](const std::string& why) {
+      (void)devices->raiseTicket(std::nullopt, "directory-unreachable", "critical",
+                                 fmt::format("the directory {} cannot be reached: {}; directory users cannot sign "
+                                             "in, local administrators still can",
+                                             where, why));
+    });
+    p->sign_in->onDirectoryUp([devices] { (void)devices->clearTicket(std::nullopt, "directory-unreachable"); });
+  }
   {
     api::AuthOptions auth;
     auth.session_lifetime = cfg.api.session_lifetime;
