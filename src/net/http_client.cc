@@ -21,6 +21,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 namespace atrium::net {
 
@@ -76,6 +77,8 @@ struct HttpConnection::State {
   std::chrono::milliseconds timeout;
   bool tls = false;
   bool verify_tls = false;
+  std::string trusted_pem;
+  std::string peer_fingerprint;  // of the open TLS connection
   asio::io_context ioc;
   std::optional<asio::ssl::context> ssl_context;  // created on the first TLS connect
   std::optional<beast::tcp_stream> stream;  // plain connections
@@ -112,7 +115,11 @@ struct HttpConnection::State {
     ssl_context.emplace(asio::ssl::context::tls_client);
     beast::error_code ec;
     if (verify_tls) {
-      ssl_context->set_default_verify_paths(ec);
+      if (trusted_pem.empty()) {
+        ssl_context->set_default_verify_paths(ec);
+      } else {
+        ssl_context->add_certificate_authority(asio::buffer(trusted_pem), ec);
+      }
       if (ec) {
         ssl_context.reset();
         return Error::unavailable("cannot load the system's trusted certificates: " + ec.message());
@@ -171,6 +178,19 @@ struct HttpConnection::State {
       drop();
       return failure(ec, "TLS handshake failed with");
     }
+    peer_fingerprint.clear();
+    if (X509* peer = SSL_get1_peer_certificate(tls_stream->native_handle()); peer != nullptr) {
+      unsigned char md[EVP_MAX_MD_SIZE];
+      unsigned int n = 0;
+      if (X509_digest(peer, EVP_sha256(), md, &n) == 1) {
+        static constexpr char kDigits[] = "0123456789abcdef";
+        for (unsigned int i = 0; i < n; ++i) {
+          peer_fingerprint.push_back(kDigits[md[i] >> 4]);
+          peer_fingerprint.push_back(kDigits[md[i] & 0xf]);
+        }
+      }
+      X509_free(peer);
+    }
     return okStatus();
   }
 
@@ -214,6 +234,7 @@ struct HttpConnection::State {
     }
     out.body = std::move(res.body());
     out.keep_alive = res.keep_alive();
+    if (tls_stream) out.peer_certificate_sha256 = peer_fingerprint;
     if (!out.keep_alive) drop();
     return out;
   }
@@ -287,6 +308,7 @@ Result<HttpResponse> HttpClient::request(std::string_view method, const std::str
   state.timeout = options.timeout;
   state.tls = options.tls;
   state.verify_tls = options.verify_tls;
+  state.trusted_pem = options.trusted_pem;
   return state.request(method, target, body, headers, /*keep_alive=*/false);
 }
 
