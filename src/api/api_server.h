@@ -54,6 +54,10 @@ struct ApiOptions {
   // of them is taken to come from the last address in that header (feedback's source address,
   // the default actor). Empty: the TCP peer, always.
   std::vector<std::string> trusted_proxies;
+  // HTTPS on host:port with this pair (api.tls_cert, api.tls_key); none: plain HTTP.
+  std::optional<net::TlsFiles> tls;
+  // A second, plain-HTTP listener for feedback and probes only (api.device_listen).
+  std::optional<std::pair<std::string, std::uint16_t>> device_listen;
 };
 
 class ClusterEndpoints;
@@ -93,6 +97,10 @@ class ApiServer final : public net::HttpHandler {
   Result<std::uint16_t> start();
   // Stops accepting, finishes the requests in progress, stops all threads. Idempotent.
   void stop();
+  // SIGHUP: reads the TLS pair again (see net::HttpServer::reloadTls). Without TLS: nothing.
+  Status reloadTls();
+  // The device listener's bound port; 0 without one.
+  std::uint16_t devicePort() const;
 
   // net::HttpHandler: runs on a network thread.
   void handle(net::Request request, const net::RequestInfo& info, net::Respond respond) override;
@@ -125,6 +133,8 @@ class ApiServer final : public net::HttpHandler {
   Metrics metrics_;
   std::unique_ptr<boost::asio::thread_pool> db_pool_;
   std::unique_ptr<net::HttpServer> http_;
+  std::unique_ptr<net::HttpHandler> device_handler_;
+  std::unique_ptr<net::HttpServer> device_http_;
 
   mutable std::mutex ready_mu_;
   std::condition_variable ready_cv_;

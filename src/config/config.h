@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +47,11 @@ struct Config {
     std::size_t db_threads = 4;
     std::size_t max_connections = 0;           // 0: derived from RLIMIT_NOFILE
     std::vector<std::string> trusted_proxies;  // IP literals of load balancers
+    // HTTPS: both set (PEM files) or neither (plain HTTP).
+    std::filesystem::path tls_cert;
+    std::filesystem::path tls_key;
+    // A second, plain-HTTP listener for what systems send (/feedback); none: on api.listen.
+    std::optional<ListenAddress> device_listen;
   } api;
 
   struct Polling {
