@@ -30,6 +30,7 @@
 #include "services/scheduler.h"
 #include "services/tasks/task_kinds.h"
 #include "store/cluster_store.h"
+#include "store/system_credentials.h"
 
 #ifndef ATRIUM_VERSION
 #define ATRIUM_VERSION "0.0.0"
@@ -153,6 +154,18 @@ void defaultServerAddresses(store::DeviceStore& devices, const config::Config& c
   }
 }
 
+Status resealStoredPasswords(store::Database& db) {
+  auto pooled = db.acquire();
+  if (!pooled.ok()) return pooled.error();
+  store::Transaction tx(**pooled);
+  ATRIUM_TRY(tx.begin());
+  auto resealed = store::resealSystemPasswords(**pooled);
+  if (!resealed.ok()) return resealed.error();
+  ATRIUM_TRY(tx.commit());
+  if (*resealed > 0) log::info("systems.passwords_encrypted", {{"count", *resealed}});
+  return okStatus();
+}
+
 }  // namespace
 
 ServerNode::ServerNode(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
@@ -214,6 +227,12 @@ Result<std::unique_ptr<ServerNode>> ServerNode::start(const config::Config& cfg,
   if (auto admitted = cluster::admitNode(*p->db, *p->cluster_store, cfg); !admitted) {
     log::error("node.refused", {{"reason", admitted.error().message}});
     return admitted.error();
+  }
+  // Migration step: system passwords stored in clear (before they were encrypted), or under a key
+  // older than the current one (a rotation that raced a write), are sealed under the current key.
+  if (auto resealed = resealStoredPasswords(*p->db); !resealed) {
+    log::error("node.refused", {{"reason", resealed.error().message}});
+    return resealed.error();
   }
   p->keyring = std::make_unique<cluster::Keyring>(*p->cluster_store, clock);
   if (auto loaded = p->keyring->reload(); !loaded) return loaded.error();
