@@ -20,7 +20,13 @@ constexpr std::string_view kUpdateStoredPassword =
 }  // namespace
 
 Result<std::vector<CredentialKey>> loadCredentialKeys(Connection& conn) {
-  auto r = conn.query(kSelectAllKeys);
+  // PostgreSQL: FOR SHARE makes a write that seals with these keys and a rotation (which locks the
+  // table and retires the current key) wait for each other, so a rotation never misses a value
+  // sealed under the key it retires. SQLite's write transactions are serial already.
+  const std::string sql = conn.dialect() == Dialect::kPostgres
+                              ? std::string(kSelectAllKeys) + " FOR SHARE"
+                              : std::string(kSelectAllKeys);
+  auto r = conn.query(sql);
   if (!r.ok()) return r.error();
   std::vector<CredentialKey> keys;
   keys.reserve(r->size());
