@@ -103,6 +103,17 @@ TEST(TlsTest, ServesHttpsWithHstsAndRefusesPlainHttp) {
   untrusting.trusted_pem = makeSelfSignedCertificate().certificate_pem;
   EXPECT_FALSE(plain.request("GET", "127.0.0.1", node.port(), "/healthz", {}, {}, untrusting).ok());
 
+  // TLS 1.2 at least: a TLS 1.1 client is refused, a TLS 1.2 one served (openssl s_client).
+  if (std::filesystem::exists("/usr/bin/openssl")) {
+    const std::string where = fmt::format("127.0.0.1:{}", node.port());
+    auto old_tls = runProgram({"/usr/bin/openssl", "s_client", "-connect", where, "-tls1_1"},
+                              std::chrono::seconds(10));
+    EXPECT_NE(old_tls.output.find("alert protocol version"), std::string::npos) << old_tls.output;
+    auto tls12 = runProgram({"/usr/bin/openssl", "s_client", "-connect", where, "-tls1_2"},
+                            std::chrono::seconds(10));
+    EXPECT_NE(tls12.output.find("Protocol  : TLSv1.2"), std::string::npos) << tls12.output;
+  }
+
   EXPECT_EQ(servedFingerprint(node), net::certificateFingerprint(pair.certificate_pem))
       << node.log();
 }
