@@ -13,6 +13,7 @@
 #include "api/authenticator.h"
 #include "api/cluster_endpoints.h"
 #include "api/people_endpoints.h"
+#include "api/device_listener.h"
 #include "api/errors.h"
 #include "api/query.h"
 #include "api/session_endpoints.h"
@@ -211,11 +212,26 @@ Result<std::uint16_t> ApiServer::start() {
   http_options.max_header_bytes = options_.max_header_bytes;
   http_options.read_timeout = options_.read_timeout;
   http_options.max_connections = options_.max_connections;
+  http_options.tls = options_.tls;
+  net::HttpServerOptions device_options = http_options;
   http_ = std::make_unique<net::HttpServer>(std::move(http_options), *this);
   auto port = http_->start();
   if (!port.ok()) {
     db_pool_->join();
     return port.error();
+  }
+  if (options_.device_listen) {
+    device_options.host = options_.device_listen->first;
+    device_options.port = options_.device_listen->second;
+    device_options.tls.reset();
+    device_handler_ = std::make_unique<DeviceListenerHandler>(*this);
+    device_http_ = std::make_unique<net::HttpServer>(std::move(device_options), *device_handler_);
+    if (auto device_port = device_http_->start(); !device_port.ok()) {
+      http_->stop();
+      db_pool_->join();
+      return Error::invalid("api.device_listen: " + device_port.error().message,
+                            "api.device_listen");
+    }
   }
   ready_thread_ = std::thread([this] { readinessLoop(); });
   return port;
@@ -225,6 +241,7 @@ void ApiServer::stop() {
   if (!started_ || stopped_) return;
   stopped_ = true;
   // Requests in progress finish on the database pool and are answered while the server drains.
+  if (device_http_) device_http_->stop();
   if (http_) http_->stop();
   if (db_pool_) db_pool_->join();
   {
@@ -234,6 +251,13 @@ void ApiServer::stop() {
   ready_cv_.notify_all();
   if (ready_thread_.joinable()) ready_thread_.join();
 }
+
+Status ApiServer::reloadTls() {
+  if (!http_ || !http_->tls()) return okStatus();
+  return http_->reloadTls();
+}
+
+std::uint16_t ApiServer::devicePort() const { return device_http_ ? device_http_->port() : 0; }
 
 void ApiServer::checkReadiness() {
   Status status = db_.checkWritable();
@@ -406,6 +430,7 @@ void ApiServer::handle(net::Request request, const net::RequestInfo& info, net::
   call.params = std::move(match.params);
   call.query = std::move(target->query);
   call.client_address = clientAddress(request, info);
+  call.tls = options_.tls.has_value();
   call.actor = "api@" + call.client_address;
   const bool changes = request.method() != http::verb::get && request.method() != http::verb::head;
   std::optional<Credentials> credentials;

@@ -60,6 +60,10 @@ struct ApiOptions {
   std::vector<std::string> allowed_hosts;
   // /metrics without signing in (api.metrics_public); false: administrators only.
   bool metrics_public = true;
+  // HTTPS on host:port with this pair (api.tls_cert, api.tls_key); none: plain HTTP.
+  std::optional<net::TlsFiles> tls;
+  // A second, plain-HTTP listener for feedback and probes only (api.device_listen).
+  std::optional<std::pair<std::string, std::uint16_t>> device_listen;
 };
 
 class Authenticator;
@@ -106,6 +110,10 @@ class ApiServer final : public net::HttpHandler {
   Result<std::uint16_t> start();
   // Stops accepting, finishes the requests in progress, stops all threads. Idempotent.
   void stop();
+  // SIGHUP: reads the TLS pair again (see net::HttpServer::reloadTls). Without TLS: nothing.
+  Status reloadTls();
+  // The device listener's bound port; 0 without one.
+  std::uint16_t devicePort() const;
 
   // True for an IP literal or one of the allowed host names (any thread).
   bool allowsHost(std::string_view host) const { return hostAllowed(host); }
@@ -147,6 +155,8 @@ class ApiServer final : public net::HttpHandler {
   Metrics metrics_;
   std::unique_ptr<boost::asio::thread_pool> db_pool_;
   std::unique_ptr<net::HttpServer> http_;
+  std::unique_ptr<net::HttpHandler> device_handler_;
+  std::unique_ptr<net::HttpServer> device_http_;
 
   mutable std::mutex ready_mu_;
   std::condition_variable ready_cv_;

@@ -207,7 +207,9 @@ int runServe(const config::Config& cfg, const Clock& clock) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  sigset_t blocked = stop_signals;
+  sigaddset(&blocked, SIGHUP);  // taken below: reload the TLS pair
+  pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
   if (auto s = ensureDataDir(cfg); !s) {
@@ -226,8 +228,16 @@ int runServe(const config::Config& cfg, const Clock& clock) {
     printError(node.error().message);
     return exitCodeFor(node.error());
   }
+  sigset_t waited = stop_signals;
+  sigaddset(&waited, SIGHUP);
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  for (;;) {
+    sigwait(&waited, &sig);
+    if (sig != SIGHUP) break;
+    log::info("node.reload", {{"signal", "SIGHUP"}});
+    // A refused pair is logged by the server and the old one stays: keep serving.
+    (void)(*node)->reloadTls();
+  }
   log::info("node.stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   // Both signals drain: the node gives its buckets up and wakes the others before it stops, so
   // its systems are taken over at once instead of after the failover timeout.

@@ -38,6 +38,7 @@
 #include "services/scheduler.h"
 #include "services/tasks/task_kinds.h"
 #include "store/cluster_store.h"
+#include "store/system_credentials.h"
 
 #ifndef ATRIUM_VERSION
 #define ATRIUM_VERSION "0.0.0"
@@ -177,6 +178,18 @@ void defaultServerAddresses(store::DeviceStore& devices, const config::Config& c
   }
 }
 
+Status resealStoredPasswords(store::Database& db) {
+  auto pooled = db.acquire();
+  if (!pooled.ok()) return pooled.error();
+  store::Transaction tx(**pooled);
+  ATRIUM_TRY(tx.begin());
+  auto resealed = store::resealSystemPasswords(**pooled);
+  if (!resealed.ok()) return resealed.error();
+  ATRIUM_TRY(tx.commit());
+  if (*resealed > 0) log::info("systems.passwords_encrypted", {{"count", *resealed}});
+  return okStatus();
+}
+
 }  // namespace
 
 ServerNode::ServerNode(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
@@ -238,6 +251,12 @@ Result<std::unique_ptr<ServerNode>> ServerNode::start(const config::Config& cfg,
   if (auto admitted = cluster::admitNode(*p->db, *p->cluster_store, cfg); !admitted) {
     log::error("node.refused", {{"reason", admitted.error().message}});
     return admitted.error();
+  }
+  // Migration step: system passwords stored in clear (before they were encrypted), or under a key
+  // older than the current one (a rotation that raced a write), are sealed under the current key.
+  if (auto resealed = resealStoredPasswords(*p->db); !resealed) {
+    log::error("node.refused", {{"reason", resealed.error().message}});
+    return resealed.error();
   }
   p->keyring = std::make_unique<cluster::Keyring>(*p->cluster_store, clock);
   if (auto loaded = p->keyring->reload(); !loaded) return loaded.error();
@@ -355,6 +374,10 @@ Result<std::unique_ptr<ServerNode>> ServerNode::start(const config::Config& cfg,
   options.max_feedback_bytes = cfg.ingest.max_feedback_bytes;
   options.metrics_public = cfg.api.metrics_public;
   options.allowed_hosts = allowedHosts(cfg);
+  if (!cfg.api.tls_cert.empty())
+    options.tls = net::TlsFiles{cfg.api.tls_cert.string(), cfg.api.tls_key.string()};
+  if (cfg.api.device_listen)
+    options.device_listen.emplace(cfg.api.device_listen->host, cfg.api.device_listen->port);
   p->api = std::make_unique<api::ApiServer>(options, *p->store, *p->db, clock);
   p->api->attachIngest(*p->feedback_ingest, *p->event_sink);
   {
@@ -467,12 +490,24 @@ Result<std::unique_ptr<ServerNode>> ServerNode::start(const config::Config& cfg,
     });
   }
   auto port = p->api->start();
-  if (!port) return Error::invalid(fmt::format("cannot listen on {}: {}", cfg.api.listen.text(), port.error().message));
+  if (!port) {
+    // A TLS file's error names its key already (api.tls_cert, api.tls_key, api.device_listen).
+    if (port.error().field.rfind("api.", 0) == 0) {
+      log::error("node.refused", {{"reason", port.error().message}});
+      return port.error();
+    }
+    return Error::invalid(
+        fmt::format("cannot listen on {}: {}", cfg.api.listen.text(), port.error().message));
+  }
   p->api_port = *port;
-  defaultServerAddresses(*p->device_store, cfg, p->api_port);
+  // Systems post to the device listener when there is one, else to the API's.
+  const std::uint16_t device_port = p->api->devicePort() != 0 ? p->api->devicePort() : p->api_port;
+  const bool devices_over_tls = p->api->devicePort() == 0 && options.tls.has_value();
+  defaultServerAddresses(*p->device_store, cfg, device_port);
   {
     const std::string host = cfg.cluster.advertise_host.empty() ? cfg.api.listen.host : cfg.cluster.advertise_host;
-    std::vector<std::string> device_addresses{"http://" + hostPort(host, p->api_port)};
+    std::vector<std::string> device_addresses{(devices_over_tls ? "https://" : "http://") +
+                                              hostPort(host, device_port)};
     if (p->trap_port != 0) device_addresses.push_back("snmp://" + hostPort(host, p->trap_port));
     p->runtime->setAddresses(std::move(device_addresses), hostPort(cfg.api.listen.host, p->api_port));
   }
@@ -498,6 +533,7 @@ Result<std::unique_ptr<ServerNode>> ServerNode::start(const config::Config& cfg,
 
 std::uint16_t ServerNode::apiPort() const { return parts_->api_port; }
 std::uint16_t ServerNode::trapPort() const { return parts_->trap_port; }
+Status ServerNode::reloadTls() { return parts_->api->reloadTls(); }
 store::Store& ServerNode::store() { return *parts_->store; }
 store::DeviceStore& ServerNode::deviceStore() { return *parts_->device_store; }
 void ServerNode::pollSoon(const std::string& system_id) { parts_->poller->pollSoon(system_id); }

@@ -29,6 +29,8 @@ class ServerNode {
 
   std::uint16_t apiPort() const;
   std::uint16_t trapPort() const;  // 0 when traps are off
+  // SIGHUP: the API's certificate and key are read again; a bad pair is refused and logged.
+  Status reloadTls();
   store::Store& store();
   store::DeviceStore& deviceStore();
   // Polls a system at once (e.g. just added).

@@ -59,6 +59,17 @@ const std::vector<KeyDoc> kKeys = {
      "Serve /metrics without signing in (for Prometheus); false: administrators only."},
     {"api.session_hours", "integer", "12",
      "How long a sign-in lasts (1 to 168 hours); a token claiming a longer life is refused."},
+    {"api.tls_cert", "string", "\"\"",
+     "PEM file with the certificate (then any intermediates) the API and console are served with "
+     "over HTTPS (TLS 1.2 at least); set together with api.tls_key. Answers then carry "
+     "Strict-Transport-Security. SIGHUP reads both files again: new connections get the new pair, "
+     "open ones keep theirs; a pair that does not load is refused and logged, the old one stays."},
+    {"api.tls_key", "string", "\"\"",
+     "PEM file with the unencrypted private key of api.tls_cert (keep it mode 0600)."},
+    {"api.device_listen", "string", "\"\"",
+     "A second listener, host:port, in plain HTTP, for what systems send (POST /feedback, plus "
+     "/healthz and /readyz for probes); every other path answers 404 there. Empty: systems post "
+     "to api.listen (over HTTPS when TLS is on). Systems are told this address when it is set."},
     {"polling.enabled", "boolean", "true",
      "Whether this node polls the systems it owns. Off, the node still takes their feedback and "
      "traps."},
@@ -363,6 +374,22 @@ Result<Config> parse(std::string_view text, const std::filesystem::path& source_
         auto v = getInteger(node, key, 1, 168);
         if (!v) return v.error();
         cfg.api.session_lifetime = std::chrono::hours(*v);
+      } else if (key == "api.tls_cert" || key == "api.tls_key") {
+        auto v = getString(node, key);
+        if (!v) return v.error();
+        auto path = v->empty() ? std::filesystem::path() : resolve(base_dir, *v);
+        (key == "api.tls_cert" ? cfg.api.tls_cert : cfg.api.tls_key) = path;
+      } else if (key == "api.device_listen") {
+        auto v = getString(node, key);
+        if (!v) return v.error();
+        if (v->empty()) {
+          cfg.api.device_listen.reset();
+        } else {
+          auto addr = parseListenAddress(*v);
+          if (!addr)
+            return badValue(key, "host:port or [IPv6]:port with a port from 0 to 65535", node);
+          cfg.api.device_listen = *addr;
+        }
       } else if (key == "snmp.listen") {
         auto v = getString(node, key);
         if (!v) return v.error();
@@ -532,6 +559,14 @@ Result<Config> parse(std::string_view text, const std::filesystem::path& source_
                                       "its own heartbeats",
                                       cfg.cluster.failover_timeout.count(), cfg.cluster.heartbeat.count()),
                           "cluster.failover_timeout_ms");
+  }
+  if (cfg.api.tls_cert.empty() != cfg.api.tls_key.empty()) {
+    const char* missing = cfg.api.tls_cert.empty() ? "api.tls_cert" : "api.tls_key";
+    return Error::invalid(
+        fmt::format("configuration key {} must be set: api.tls_cert and api.tls_key go together "
+                    "(both for HTTPS, neither for plain HTTP)",
+                    missing),
+        missing);
   }
   if (cfg.identity.source != "database" && cfg.identity.base_dn.empty()) {
     return Error::invalid("configuration key identity.base_dn must be set when identity.source is an LDAP URL",

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,11 @@ struct Config {
     std::vector<std::string> allowed_hosts;    // host names besides the node's own
     bool metrics_public = true;
     std::chrono::seconds session_lifetime{12 * 3600};
+    // HTTPS: both set (PEM files) or neither (plain HTTP).
+    std::filesystem::path tls_cert;
+    std::filesystem::path tls_key;
+    // A second, plain-HTTP listener for what systems send (/feedback); none: on api.listen.
+    std::optional<ListenAddress> device_listen;
   } api;
 
   struct Polling {

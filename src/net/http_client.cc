@@ -24,6 +24,10 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <limits>
 
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 namespace atrium::net {
 
 namespace asio = boost::asio;
@@ -161,6 +165,8 @@ struct HttpConnection::State {
   bool verify_tls = false;
   std::uint64_t max_answer_bytes = kDefaultMaxAnswerBytes;
   std::uint32_t max_header_bytes = kDefaultMaxHeaderBytes;
+  std::string trusted_pem;
+  std::string peer_fingerprint;  // of the open TLS connection
   asio::io_context ioc;
   std::optional<asio::ssl::context> ssl_context;  // created on the first TLS connect
   std::optional<beast::tcp_stream> stream;  // plain connections
@@ -197,7 +203,11 @@ struct HttpConnection::State {
     ssl_context.emplace(asio::ssl::context::tls_client);
     beast::error_code ec;
     if (verify_tls) {
-      ssl_context->set_default_verify_paths(ec);
+      if (trusted_pem.empty()) {
+        ssl_context->set_default_verify_paths(ec);
+      } else {
+        ssl_context->add_certificate_authority(asio::buffer(trusted_pem), ec);
+      }
       if (ec) {
         ssl_context.reset();
         return Error::unavailable("cannot load the system's trusted certificates: " + ec.message());
@@ -258,6 +268,19 @@ struct HttpConnection::State {
       drop();
       return failure(ec, "TLS handshake failed with");
     }
+    peer_fingerprint.clear();
+    if (X509* peer = SSL_get1_peer_certificate(tls_stream->native_handle()); peer != nullptr) {
+      unsigned char md[EVP_MAX_MD_SIZE];
+      unsigned int n = 0;
+      if (X509_digest(peer, EVP_sha256(), md, &n) == 1) {
+        static constexpr char kDigits[] = "0123456789abcdef";
+        for (unsigned int i = 0; i < n; ++i) {
+          peer_fingerprint.push_back(kDigits[md[i] >> 4]);
+          peer_fingerprint.push_back(kDigits[md[i] & 0xf]);
+        }
+      }
+      X509_free(peer);
+    }
     return okStatus();
   }
 
@@ -297,6 +320,7 @@ struct HttpConnection::State {
       return failure(ec, "cannot read the answer from");
     }
     HttpResponse out = responseOf(parser);
+    if (tls_stream) out.peer_certificate_sha256 = peer_fingerprint;
     if (!out.keep_alive) drop();
     return out;
   }
@@ -372,6 +396,7 @@ Result<HttpResponse> HttpClient::request(std::string_view method, const std::str
   state.verify_tls = options.verify_tls;
   state.max_answer_bytes = options.max_answer_bytes;
   state.max_header_bytes = options.max_header_bytes;
+  state.trusted_pem = options.trusted_pem;
   return state.request(method, target, body, headers, /*keep_alive=*/false);
 }
 

@@ -24,6 +24,8 @@ struct HttpResponse {
   Headers headers;  // in the order received
   std::string body;
   bool keep_alive = false;  // the server left the connection open
+  // Over TLS: SHA-256 of the certificate the server presented (DER, lowercase hex).
+  std::string peer_certificate_sha256;
 
   // The first header with this name (case-insensitive), if any.
   std::optional<std::string> header(std::string_view name) const;
@@ -46,6 +48,8 @@ struct HttpClientOptions {
   // Check the server's certificate chain against the system's trust store and its name against
   // the host. Off by default: managed systems mostly carry self-signed certificates.
   bool verify_tls = false;
+  // With verify_tls: trust these PEM certificates instead of the system's trust store.
+  std::string trusted_pem;
 };
 
 // "Basic <base64(user:password)>", the value of an Authorization header (RFC 7617).

@@ -9,6 +9,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
@@ -18,11 +19,13 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <cerrno>
 #include <exception>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "common/log.h"
@@ -86,47 +89,103 @@ std::string jsonErrorBody(std::string_view code, std::string_view message, std::
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-// One connection. Every member is touched only on the connection's strand.
+// One connection, as the server sees it (to close it on stop, to evict it at the cap).
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(HttpServer& server, tcp::socket socket)
-      : server_(server), stream_(std::move(socket)) {
+  explicit HttpSession(HttpServer& server) : server_(server) {}
+  HttpSession(const HttpSession&) = delete;
+  HttpSession& operator=(const HttpSession&) = delete;
+  virtual ~HttpSession() { server_.removeSession(this); }
+
+  virtual void start() = 0;
+  // On stop: close now unless a request is being answered (that one closes after its answer).
+  virtual void closeIfIdle(bool force) = 0;
+  // Since when (monotonic ns) the connection waits for a request; -1 while it reads or answers
+  // one. Read from any thread to choose what to evict.
+  std::int64_t idleSince() const { return idle_since_.load(); }
+  // Closes the connection if it still waits for a request since `idle_since` (the server needs
+  // the room for a new one).
+  virtual void evictIfIdle(std::int64_t idle_since) = 0;
+
+ protected:
+  HttpServer& server_;
+  std::atomic<std::int64_t> idle_since_{-1};
+};
+
+// The request handling, once for both streams: beast::tcp_stream (HTTP) and
+// beast::ssl_stream<beast::tcp_stream> (HTTPS). Every member is touched only on the connection's
+// strand.
+template <class Stream>
+class BasicHttpSession final : public HttpSession {
+ public:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  BasicHttpSession(HttpServer& server, tcp::socket socket,
+                   std::shared_ptr<asio::ssl::context> tls_context)
+      : HttpSession(server),
+        tls_context_(std::move(tls_context)),
+        stream_(makeStream(std::move(socket))) {
     beast::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
+    auto ep = tcpStream().socket().remote_endpoint(ec);
     if (!ec) {
       info_.remote_address = ep.address().to_string();
       info_.remote_port = ep.port();
     }
   }
-  HttpSession(const HttpSession&) = delete;
-  HttpSession& operator=(const HttpSession&) = delete;
-  ~HttpSession() { server_.removeSession(this); }
 
-  void start() {
-    asio::dispatch(stream_.get_executor(),
-                   beast::bind_front_handler(&HttpSession::doRead, shared_from_this()));
+  void start() override {
+    asio::dispatch(stream_.get_executor(), [self = shared()] {
+      if constexpr (kTls) {
+        self->handshake();
+      } else {
+        self->doRead();
+      }
+    });
   }
 
-  // On stop: close now unless a request is being answered (that one closes after its answer).
-  void closeIfIdle(bool force) {
-    asio::post(stream_.get_executor(), [self = shared_from_this(), force] {
+  void closeIfIdle(bool force) override {
+    asio::post(stream_.get_executor(), [self = shared(), force] {
       if (!self->busy_ || force) self->closeNow();
     });
   }
 
-  // Since when (monotonic ns) the connection waits for a request; -1 while it reads or answers
-  // one. Read from any thread to choose what to evict.
-  std::int64_t idleSince() const { return idle_since_.load(); }
-
-  // Closes the connection if it still waits for a request since `idle_since` (the server needs
-  // the room for a new one).
-  void evictIfIdle(std::int64_t idle_since) {
-    asio::post(stream_.get_executor(), [self = shared_from_this(), idle_since] {
+  void evictIfIdle(std::int64_t idle_since) override {
+    asio::post(stream_.get_executor(), [self = shared(), idle_since] {
       if (self->idle_since_.load() == idle_since) self->closeNow();
     });
   }
 
  private:
+  std::shared_ptr<BasicHttpSession> shared() {
+    return std::static_pointer_cast<BasicHttpSession>(shared_from_this());
+  }
+
+  Stream makeStream(tcp::socket socket) {
+    if constexpr (kTls) {
+      return Stream(beast::tcp_stream(std::move(socket)), *tls_context_);
+    } else {
+      return Stream(std::move(socket));
+    }
+  }
+
+  beast::tcp_stream& tcpStream() { return beast::get_lowest_layer(stream_); }
+
+  void handshake() {
+    idle_since_ = monotonicNs();
+    tcpStream().expires_after(server_.options_.read_timeout);
+    stream_.async_handshake(
+        asio::ssl::stream_base::server, [self = shared()](beast::error_code ec) {
+          if (ec) {
+            // Plain HTTP on the HTTPS port, an untrusting client, a scanner: nothing to answer.
+            log::debug("http.tls_handshake_failed",
+                       {{"remote", self->info_.remote_address}, {"detail", ec.message()}});
+            self->closeNow();
+            return;
+          }
+          self->doRead();
+        });
+  }
+
   void doRead() {
     if (server_.stopping()) {
       closeNow();
@@ -136,9 +195,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     parser_.emplace();
     parser_->body_limit(server_.options_.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(server_.options_.max_header_bytes));
-    stream_.expires_after(server_.options_.read_timeout);
+    tcpStream().expires_after(server_.options_.read_timeout);
     http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&HttpSession::onRead, shared_from_this()));
+                     beast::bind_front_handler(&BasicHttpSession::onRead, shared()));
   }
 
   void onRead(beast::error_code ec, std::size_t /*bytes*/) {
@@ -172,8 +231,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     version_ = req.version();
     head_ = req.method() == http::verb::head;
     busy_ = true;
-    stream_.expires_never();
-    auto self = shared_from_this();
+    tcpStream().expires_never();
+    auto self = shared();
     Respond respond = [self](Response res) {
       asio::post(self->stream_.get_executor(),
                  [self, r = std::move(res)]() mutable { self->write(std::move(r)); });
@@ -196,6 +255,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     res.version(version_);
     res.keep_alive(keep);
     res.set(http::field::server, server_.options_.server_name);
+    if constexpr (kTls) res.set(http::field::strict_transport_security, "max-age=31536000");
     res.prepare_payload();
     if (head_) {
       // HEAD: the GET answer's status and headers (Content-Length included), without the body.
@@ -206,9 +266,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       }
     }
     res_ = std::make_shared<Response>(std::move(res));
-    stream_.expires_after(server_.options_.write_timeout);
+    tcpStream().expires_after(server_.options_.write_timeout);
     http::async_write(stream_, *res_,
-                      beast::bind_front_handler(&HttpSession::onWrite, shared_from_this(), keep));
+                      beast::bind_front_handler(&BasicHttpSession::onWrite, shared(), keep));
   }
 
   void onWrite(bool keep, beast::error_code ec, std::size_t /*bytes*/) {
@@ -236,38 +296,44 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // Half-closes, then reads and discards what the client still sends (up to a limit and a
   // deadline) so that it reads our answer instead of a connection reset.
   void lingerClose() {
+    if constexpr (kTls) {
+      // TLS: say close_notify (bounded by the linger time), then close.
+      tcpStream().expires_after(kLingerTime);
+      stream_.async_shutdown([self = shared()](beast::error_code) { self->closeNow(); });
+      return;
+    }
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    tcpStream().socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) {
       closeNow();
       return;
     }
-    stream_.expires_after(kLingerTime);
+    tcpStream().expires_after(kLingerTime);
     drainSome();
   }
 
   void drainSome() {
-    stream_.async_read_some(asio::buffer(drain_buf_),
-                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-                              self->drained_ += n;
-                              if (ec || self->drained_ > kLingerBytes) {
-                                self->closeNow();
-                                return;
-                              }
-                              self->drainSome();
-                            });
+    tcpStream().async_read_some(asio::buffer(drain_buf_),
+                                [self = shared()](beast::error_code ec, std::size_t n) {
+                                  self->drained_ += n;
+                                  if (ec || self->drained_ > kLingerBytes) {
+                                    self->closeNow();
+                                    return;
+                                  }
+                                  self->drainSome();
+                                });
   }
 
   void closeNow() {
     if (closed_) return;
     closed_ = true;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
+    tcpStream().socket().shutdown(tcp::socket::shutdown_both, ec);
+    tcpStream().close();
   }
 
-  HttpServer& server_;
-  beast::tcp_stream stream_;
+  std::shared_ptr<asio::ssl::context> tls_context_;  // before stream_, which uses it
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<Response> res_;
@@ -276,7 +342,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool keep_alive_ = true;
   bool head_ = false;
   bool busy_ = false;
-  std::atomic<std::int64_t> idle_since_{-1};
   bool closed_ = false;
   std::array<char, 16 * 1024> drain_buf_{};
   std::size_t drained_ = 0;
@@ -299,6 +364,14 @@ std::string HttpServer::address() const {
 
 Result<std::uint16_t> HttpServer::start() {
   if (started_.exchange(true)) return Error::internal("HTTP server started twice");
+  if (options_.tls) {
+    auto loaded = loadServerTls(*options_.tls);
+    if (!loaded) {
+      started_ = false;
+      return loaded.error();
+    }
+    tls_ = std::move(*loaded);
+  }
   std::string host = options_.host;
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
@@ -329,8 +402,10 @@ Result<std::uint16_t> HttpServer::start() {
     return Error::unavailable("cannot listen on " + where + ": " + ec.message());
   }
   port_ = acceptor_.local_endpoint(ec).port();
-  log::info("http.listening",
-            {{"address", address()}, {"max_connections", options_.max_connections}});
+  log::info("http.listening", {{"address", address()},
+                               {"scheme", options_.tls ? "https" : "http"},
+                               {"certificate_sha256", tlsFingerprint()},
+                               {"max_connections", options_.max_connections}});
 
   doAccept();
   work_guard_.emplace(ioc_.get_executor());
@@ -348,6 +423,35 @@ Result<std::uint16_t> HttpServer::start() {
     });
   }
   return port_;
+}
+
+Status HttpServer::reloadTls() {
+  if (!options_.tls)
+    return Error::invalid("this listener serves plain HTTP: there is no certificate to reload");
+  auto loaded = loadServerTls(*options_.tls);
+  if (!loaded) {
+    log::error("http.tls_reload_refused",
+               {{"address", address()},
+                {"reason", loaded.error().message},
+                {"certificate_sha256", tlsFingerprint()},
+                {"hint", "the certificate in use stays; fix the files and send SIGHUP again"}});
+    return loaded.error();
+  }
+  std::string previous;
+  {
+    std::lock_guard lock(tls_mu_);
+    previous = tls_.fingerprint;
+    tls_ = std::move(*loaded);
+  }
+  log::info("http.tls_reloaded", {{"address", address()},
+                                  {"certificate_sha256", tlsFingerprint()},
+                                  {"previous_sha256", previous}});
+  return okStatus();
+}
+
+std::string HttpServer::tlsFingerprint() const {
+  std::lock_guard lock(tls_mu_);
+  return tls_.fingerprint;
 }
 
 void HttpServer::doAccept() {
@@ -397,7 +501,19 @@ void HttpServer::onAccept(beast::error_code ec, tcp::socket socket) {
       reportPressure();
     }
     if (!stopping()) {
-      auto session = std::make_shared<HttpSession>(*this, std::move(socket));
+      std::shared_ptr<HttpSession> session;
+      if (options_.tls) {
+        std::shared_ptr<asio::ssl::context> context;
+        {
+          std::lock_guard lock(tls_mu_);
+          context = tls_.context;
+        }
+        session = std::make_shared<BasicHttpSession<beast::ssl_stream<beast::tcp_stream>>>(
+            *this, std::move(socket), std::move(context));
+      } else {
+        session = std::make_shared<BasicHttpSession<beast::tcp_stream>>(*this, std::move(socket),
+                                                                        nullptr);
+      }
       addSession(session);
       session->start();
     }

@@ -2,7 +2,8 @@
 // request to an HttpHandler; the handler answers through a completion callback that may be called
 // from any thread (typically a database pool), and the server writes the answer on the
 // connection's strand. Keep-alive, per-request body and header limits, a read timeout, graceful
-// stop.
+// stop. Over plain TCP, or over TLS (HttpServerOptions::tls) with the same request handling; the
+// certificate can be replaced while the server runs (reloadTls()).
 #pragma once
 
 #include <atomic>
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "net/tls_context.h"
 
 namespace atrium::net {
 
@@ -68,6 +70,9 @@ struct HttpServerOptions {
   // server waits before trying again: first this long, doubling up to accept_backoff_max.
   std::chrono::milliseconds accept_backoff_min{50};
   std::chrono::milliseconds accept_backoff_max{1000};
+  // HTTPS with this certificate and key (TLS 1.2 at least); answers then carry
+  // Strict-Transport-Security. None: plain HTTP.
+  std::optional<TlsFiles> tls;
 };
 
 // The descriptors this process may open (RLIMIT_NOFILE's soft limit); 0 when unlimited or unknown.
@@ -77,6 +82,8 @@ std::uint64_t openFileLimit();
 std::size_t connectionCapFor(std::uint64_t limit, std::size_t reserve);
 
 class HttpSession;
+template <class Stream>
+class BasicHttpSession;
 
 class HttpServer {
  public:
@@ -94,9 +101,17 @@ class HttpServer {
   std::uint16_t port() const { return port_; }
   // "127.0.0.1:8080" or "[::1]:8080".
   std::string address() const;
+  bool tls() const { return options_.tls.has_value(); }
+  // Reads the TLS files again: new handshakes use the new pair, open connections keep theirs.
+  // A pair that does not load is refused (logged) and the one in use stays.
+  Status reloadTls();
+  // SHA-256 of the certificate in use (hex); empty without TLS.
+  std::string tlsFingerprint() const;
 
  private:
   friend class HttpSession;
+  template <class Stream>
+  friend class BasicHttpSession;
   void doAccept();
   void onAccept(boost::beast::error_code ec, boost::asio::ip::tcp::socket socket);
   void waitForRoom();
@@ -110,6 +125,8 @@ class HttpServer {
 
   HttpServerOptions options_;
   HttpHandler& handler_;
+  mutable std::mutex tls_mu_;
+  ServerTls tls_;  // guarded by tls_mu_; each connection holds the context it started with
   // Declared before the io_context: sessions still queued in it unregister on destruction.
   std::mutex mu_;
   std::condition_variable sessions_cv_;

@@ -204,7 +204,7 @@ void EventReactor::handle(const Job& job) {
     t.address = s.system.addresses.empty() ? std::string() : s.system.addresses.front();
     t.port = s.system.family == "snmp" ? poller_options_.snmp_port : poller_options_.http_port;
     t.username = s.system.username;
-    t.password = s.system.password;
+    t.password = store_.systemPasswordOrEmpty(s.system);
     t.timeout = poller_options_.timeout;
     t.max_answer_bytes = poller_options_.max_answer_bytes;
     auto applied = driver->applySettings(t, settings);

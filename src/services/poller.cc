@@ -249,7 +249,7 @@ devices::DriverTarget Poller::targetFor(const store::ManagedSystem& s) const {
   t.address = s.system.addresses.empty() ? std::string() : s.system.addresses.front();
   t.port = s.system.family == "snmp" ? options_.snmp_port : options_.http_port;
   t.username = s.system.username;
-  t.password = s.system.password;
+  t.password = store_.systemPasswordOrEmpty(s.system);
   t.timeout = options_.timeout;
   t.max_answer_bytes = options_.max_answer_bytes;
   return t;

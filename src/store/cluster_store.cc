@@ -9,6 +9,7 @@
 #include "common/ids.h"
 #include "store/cluster_catalogue.h"
 #include "store/paging.h"
+#include "store/system_credentials.h"
 #include "store/system_rows.h"
 
 namespace atrium::store {
@@ -607,6 +608,10 @@ Result<ValidationKey> ClusterStore::rotateValidationKey(const std::string& secre
   if (!r.ok()) return r.error();
   if (r->empty()) return Error::internal("adding a validation key returned no row");
   ValidationKey key = keyFromRow(*r, 0);
+  // Every stored system password moves to the new key in the same transaction, while the old
+  // keys are still there to open them.
+  auto resealed = resealSystemPasswords(conn);
+  if (!resealed.ok()) return resealed.error();
   ATRIUM_TRY(tx.commit());
   return key;
 }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/log.h"
 #include "common/redact.h"
 #include "store/catalogue.h"
 #include "store/paging.h"
@@ -182,7 +183,20 @@ json addressesJson(const ServerAddresses& a) {
 
 }  // namespace
 
-DeviceStore::DeviceStore(Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+DeviceStore::DeviceStore(Database& db, const Clock& clock)
+    : db_(db), clock_(clock), credentials_(std::make_unique<CredentialOpener>(db)) {}
+
+Result<std::string> DeviceStore::systemPassword(const System& system) {
+  return credentials_->open(system.password);
+}
+
+std::string DeviceStore::systemPasswordOrEmpty(const System& system) {
+  auto clear = systemPassword(system);
+  if (clear.ok()) return std::move(*clear);
+  log::warn("system.password_unreadable",
+            {{"system_id", system.id}, {"reason", clear.error().message}});
+  return {};
+}
 
 // ---- systems -----------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,12 +15,18 @@
 #include "store/cluster_store.h"
 #include "store/database.h"
 #include "store/device_types.h"
+#include "store/system_credentials.h"
 
 namespace atrium::store {
 
 class DeviceStore {
  public:
   DeviceStore(Database& db, const Clock& clock);
+  // A system's management password in clear, for a driver (System::password is the stored,
+  // encrypted form). Fails (with no part of the value in the message) when it cannot be opened.
+  Result<std::string> systemPassword(const System& system);
+  // The same, or "" after logging why (system.password_unreadable): the driver then sends none.
+  std::string systemPasswordOrEmpty(const System& system);
 
   // --- systems as polling and ingest see them ------------------------------------------------
   // Systems in id order after `after_id` (empty: from the start), at most `limit`.
@@ -88,6 +95,7 @@ class DeviceStore {
  private:
   Database& db_;
   const Clock& clock_;
+  std::unique_ptr<CredentialOpener> credentials_;
 };
 
 }  // namespace atrium::store

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "store/catalogue.h"
 #include "store/paging.h"
+#include "store/system_credentials.h"
 #include "store/system_rows.h"
 
 namespace atrium::store {
@@ -402,6 +403,9 @@ Result<System> Store::createSystem(const System& system, const std::string& acto
   s.id = newUuid();
   s.created_at = s.updated_at = truncateMs(clock_.now());
   if (s.last_seen) s.last_seen = truncateMs(*s.last_seen);
+  auto sealed = sealForStorage(conn, s.password);
+  if (!sealed.ok()) return sealed.error();
+  s.password = std::move(*sealed);
   auto r = conn.query(cat.insert_system, systemInsertParams(s, randomHex(16)));
   if (!r.ok()) return r.error();
   ATRIUM_TRY(writeAudit(conn, cat, s.created_at, actor, "create", "system", s.id, nullptr,
@@ -472,7 +476,20 @@ Result<System> Store::updateSystem(const std::string& id, const SystemPatch& pat
   if (patch.serial_number) next.serial_number = *patch.serial_number;
   if (patch.software_version) next.software_version = *patch.software_version;
   if (patch.username) next.username = *patch.username;
-  if (patch.password) next.password = *patch.password;
+  if (patch.password) {
+    // The same password again keeps its stored form (an update that changes nothing writes
+    // nothing); another is sealed below.
+    bool same = false;
+    if (isSealedCredential(old->password)) {
+      auto keys = loadCredentialKeys(conn);
+      if (!keys.ok()) return keys.error();
+      auto opened = openCredential(*keys, old->password);
+      same = opened.ok() && *opened == *patch.password;
+    } else {
+      same = old->password == *patch.password;
+    }
+    if (!same) next.password = *patch.password;
+  }
   if (patch.addresses && !patch.password && !old->password.empty()) {
     // The stored password was given for the old addresses: the next poll would send it to
     // whatever listens at a new one. It must be given again with (or after) the change.
@@ -498,6 +515,10 @@ Result<System> Store::updateSystem(const std::string& id, const SystemPatch& pat
   if (next.folder_id && next.folder_id != old->folder_id) {
     ATRIUM_TRY(requireFolder(conn, cat, *next.folder_id, "folder_id"));
   }
+  // A legacy clear value is sealed by the first write that touches the system.
+  auto sealed = sealForStorage(conn, next.password);
+  if (!sealed.ok()) return sealed.error();
+  next.password = std::move(*sealed);
   auto [old_part, new_part] = changedFields(systemJson(*old), systemJson(next));
   if (new_part.empty()) return *old;
   next.updated_at = truncateMs(clock_.now());

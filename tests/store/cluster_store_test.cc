@@ -690,6 +690,60 @@ TEST_P(ClusterStoreTest, RotatedValidationKeysStayValidForTheirGracePeriod) {
             ErrorCode::kInvalidArgument);
 }
 
+// System passwords at rest, on both backends: a legacy clear value is sealed when the first key
+// is made; new ones are sealed on create and update; a rotation moves them all to the new key
+// (the old key's values still open until then); the clear text is never in the table.
+TEST_P(ClusterStoreTest, SystemPasswordsAreSealedUnderTheCurrentKeyAndMovedByARotation) {
+  Store store(*db_, clock_);
+  DeviceStore devices(*db_, clock_);
+  auto storedPasswords = [&] {
+    auto pooled = ok(db_->acquire());
+    auto r = ok(pooled->query("SELECT id, password FROM systems ORDER BY name"));
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < r.size(); ++i) out.push_back(r.text(i, 1));
+    return out;
+  };
+  System legacy;
+  legacy.name = "A legacy";
+  legacy.family = "cisco-xapi";
+  legacy.addresses = {"10.0.0.1"};
+  legacy.password = "legacy-pw-clear";
+  // No validation key yet: kept as given.
+  auto a = ok(store.createSystem(legacy, "tester"));
+  EXPECT_EQ(storedPasswords(), std::vector<std::string>{"legacy-pw-clear"});
+
+  auto k1 = ok(cluster_->rotateValidationKey(std::string(64, '1'), 3'600'000));
+  System fresh = legacy;
+  fresh.name = "B fresh";
+  fresh.password = "fresh-pw-clear";
+  auto b = ok(store.createSystem(fresh, "tester"));
+  for (const auto& stored : storedPasswords()) {
+    EXPECT_TRUE(stored.starts_with("enc1:" + k1.id + ":")) << stored;
+  }
+  EXPECT_EQ(ok(devices.systemPassword(ok(store.system(a.id)))), "legacy-pw-clear");
+  EXPECT_EQ(ok(devices.systemPassword(b)), "fresh-pw-clear");
+
+  // The same password again writes nothing; another is sealed.
+  SystemPatch same;
+  same.password = "fresh-pw-clear";
+  EXPECT_EQ(ok(store.updateSystem(b.id, same, "tester")).password, b.password);
+  SystemPatch other;
+  other.password = "other-pw-clear";
+  auto changed = ok(store.updateSystem(b.id, other, "tester"));
+  EXPECT_TRUE(changed.password.starts_with("enc1:" + k1.id + ":"));
+  EXPECT_EQ(ok(devices.systemPassword(changed)), "other-pw-clear");
+
+  auto k2 = ok(cluster_->rotateValidationKey(std::string(64, '2'), 3'600'000));
+  for (const auto& stored : storedPasswords()) {
+    EXPECT_TRUE(stored.starts_with("enc1:" + k2.id + ":")) << stored;
+    EXPECT_EQ(stored.find("-pw-clear"), std::string::npos);
+  }
+  // A value read before the rotation (under k1) still opens; so do the new ones.
+  EXPECT_EQ(ok(devices.systemPassword(changed)), "other-pw-clear");
+  EXPECT_EQ(ok(devices.systemPassword(ok(store.system(a.id)))), "legacy-pw-clear");
+  EXPECT_EQ(ok(devices.systemPassword(ok(store.system(b.id)))), "other-pw-clear");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ClusterStoreTest,
                          ::testing::Values(testing::kSqlite, testing::kPostgres),
                          [](const auto& param_info) { return std::string(param_info.param); });

@@ -83,6 +83,14 @@ std::string AtriumNode::log() const { return readFile(dir_ / "serve.log"); }
 Result<net::HttpResponse> AtriumNode::anonymous(std::string_view method, std::string_view target,
                                                 std::string_view body, const net::Headers& headers) const {
   net::HttpClient client;
+  if (!options_.tls_trusted_pem.empty()) {
+    net::HttpClientOptions tls;
+    tls.timeout = std::chrono::seconds(10);
+    tls.tls = true;
+    tls.verify_tls = true;
+    tls.trusted_pem = options_.tls_trusted_pem;
+    return client.request(method, "127.0.0.1", port_, target, body, headers, tls);
+  }
   return client.request(method, "127.0.0.1", port_, target, body, headers, std::chrono::seconds(10));
 }
 

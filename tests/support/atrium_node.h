@@ -39,6 +39,9 @@ class AtriumNode {
     // Put before `atrium serve ...`, e.g. {"/usr/bin/prlimit", "--nofile=256:256", "--"} (an
     // absolute path; it must exec the command, so that the process is the node itself).
     std::vector<std::string> command_prefix;
+    // When set, the node is reached over HTTPS and its certificate is checked against this PEM
+    // (the test's own CA or self-signed certificate); api.tls_* go in api_section_extra.
+    std::string tls_trusted_pem;
   };
 
   // Writes the config under `dir` (created if needed); does not start anything.
@@ -70,6 +73,8 @@ class AtriumNode {
   ChildProcess* process() { return process_.get(); }
   // The environment the next start() gives `atrium serve` (replaces Options::env).
   void setEnv(std::vector<std::string> env) { options_.env = std::move(env); }
+  // The certificate http() trusts from now on (HTTPS); empty: plain HTTP.
+  void setTlsTrustedPem(std::string pem) { options_.tls_trusted_pem = std::move(pem); }
   std::string log() const;
 
   // A request signed in as the administrator (a session made on first use, and again after a

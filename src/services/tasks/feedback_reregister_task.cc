@@ -78,7 +78,7 @@ TaskKind feedbackReregisterTask(store::DeviceStore& devices, const devices::Driv
         target.address = s.system.addresses.empty() ? std::string() : s.system.addresses.front();
         target.port = poller_options.http_port;
         target.username = s.system.username;
-        target.password = s.system.password;
+        target.password = devices.systemPasswordOrEmpty(s.system);
         target.timeout = poller_options.timeout;
         devices::FeedbackRegistration reg;
         reg.slot = poller_options.feedback_slot;
