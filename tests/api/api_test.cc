@@ -231,8 +231,15 @@ TEST_P(ApiTest, EveryChangeIsAudited) {
   auto sys = createSystem("Audited", "cisco-mcu", "192.0.2.50",
                           {{"credentials", {{"username", "u"}, {"password", "hunter2-pw"}}}});
   const std::string id = sys["id"];
-  call("PATCH", "/api/v1/systems/" + id, {{"model", "MCU 5320"}}, {{"X-Atrium-Actor", "alice"}});
-  call("DELETE", "/api/v1/systems/" + id, nullptr, {{"X-Atrium-Actor", "bob"}});
+  // Each change is audited as the user signed in; a header naming someone else changes nothing.
+  ASSERT_TRUE(node_->addUser("alice", {"systems.edit"}).ok());
+  ASSERT_TRUE(node_->addUser("bob", {"systems.edit"}).ok());
+  auto alice = node_->signIn("alice", AtriumNode::kUserPassword);
+  auto bob = node_->signIn("bob", AtriumNode::kUserPassword);
+  ASSERT_TRUE(alice.ok() && bob.ok());
+  call("PATCH", "/api/v1/systems/" + id, {{"model", "MCU 5320"}},
+       {{"Authorization", "Bearer " + *alice}, {"X-Atrium-Actor", "mallory"}});
+  call("DELETE", "/api/v1/systems/" + id, nullptr, {{"Authorization", "Bearer " + *bob}});
 
   auto audit = call("GET", "/api/v1/audit?entity_type=system&entity_id=" + id);
   ASSERT_EQ(audit.status, 200u) << audit.body;
@@ -249,7 +256,7 @@ TEST_P(ApiTest, EveryChangeIsAudited) {
   auto as_json = [](const json& v) { return v.is_string() ? json::parse(v.get<std::string>()) : v; };
   EXPECT_EQ(as_json(items[1]["new_value"])["model"], "MCU 5320");
   EXPECT_EQ(as_json(items[1]["old_value"])["model"], "");
-  EXPECT_EQ(items[2]["actor"], "api@127.0.0.1");
+  EXPECT_EQ(items[2]["actor"], AtriumNode::kAdminUser);
 }
 
 TEST_P(ApiTest, CliManagesSystemsAndFolders) {

@@ -19,15 +19,27 @@ TEST(DemoTest, ShowsALivePolledFleetWithinSeconds) {
   const auto port = freePort();
   // An address block of its own, so parallel tests do not collide.
   const std::string sim_address = fmt::format("127.{}.{}.1", 30 + getpid() % 50, getpid() % 250);
-  auto demo = ChildProcess::spawn({ATRIUM_BINARY, "demo", "--data-dir", (tmp.path() / "demo").string(), "--listen",
-                                   fmt::format("127.0.0.1:{}", port), "--endpoints", "12", "--bridges", "1",
-                                   "--sim-address", sim_address},
-                                  tmp.path() / "demo.log");
+  auto demo = ChildProcess::spawn(
+      {ATRIUM_BINARY, "demo", "--data-dir", (tmp.path() / "demo").string(), "--listen",
+       fmt::format("127.0.0.1:{}", port), "--endpoints", "12", "--bridges", "1", "--sim-address",
+       sim_address, "--admin-password", "demo-test-password"},
+      tmp.path() / "demo.log");
   ASSERT_TRUE(demo.ok()) << demo.error().message;
   auto& process = **demo;
+  // The demo prints how to sign in; its administrator signs in with that password.
+  std::string token;
+  auto signIn = [&] {
+    net::HttpClient client;
+    auto r = client.request("POST", "127.0.0.1", port, "/api/v1/sessions",
+                            R"({"user":"admin","password":"demo-test-password"})");
+    if (r.ok() && r->status == 201) token = nlohmann::json::parse(r->body)["token"];
+    return !token.empty();
+  };
+  ASSERT_TRUE(waitFor(signIn, std::chrono::seconds(30))) << process.output();
   auto get = [&](const std::string& target) {
     net::HttpClient client;
-    auto r = client.request("GET", "127.0.0.1", port, target);
+    auto r = client.request("GET", "127.0.0.1", port, target, {},
+                            {{"Authorization", "Bearer " + token}});
     if (!r.ok() || r->status != 200) return nlohmann::json();
     return nlohmann::json::parse(r->body, nullptr, false);
   };
@@ -42,6 +54,9 @@ TEST(DemoTest, ShowsALivePolledFleetWithinSeconds) {
       },
       std::chrono::seconds(30));
   ASSERT_TRUE(polled) << process.output();
+  EXPECT_NE(process.output().find("sign in as admin with password demo-test-password"),
+            std::string::npos)
+      << process.output();
   auto total = [&](const std::string& target) {
     auto j = get(target);
     return j.is_object() ? j.value("total", 0) : 0;

@@ -17,28 +17,6 @@ using nlohmann::json;
 
 const net::Headers kJson = {{"Content-Type", "application/json"}};
 
-// Sends `request` on a fresh connection and reads until the server closes it.
-std::string rawExchange(std::uint16_t port, const std::string& request) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return {};
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string out;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
-          static_cast<ssize_t>(request.size())) {
-    char buf[4096];
-    for (ssize_t n; (n = ::recv(fd, buf, sizeof(buf), 0)) > 0;)
-      out.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return out;
-}
-
 // The value of a header in a raw response ("" when absent), case-insensitive name.
 std::string headerOf(const std::string& response, std::string name) {
   std::string lower = response.substr(0, response.find("\r\n\r\n") + 2);
@@ -72,11 +50,15 @@ class HttpHardeningTest : public ::testing::Test {
 
 TEST_F(HttpHardeningTest, HeadOnGetRoutesAnswersLikeGetWithoutTheBody) {
   ASSERT_EQ(node_->http("POST", "/api/v1/folders", R"({"name":"Europe"})", kJson)->status, 201u);
+  auto token = node_->adminToken();
+  ASSERT_TRUE(token.ok());
+  const std::string signed_in = "Host: 127.0.0.1\r\nAuthorization: Bearer " + *token + "\r\n";
   for (std::string target : {"/healthz", "/readyz", "/api/v1/folders", "/api/v1/systems?limit=5"}) {
     auto get = node_->http("GET", target);
     ASSERT_TRUE(get.ok());
-    const std::string head = rawExchange(
-        node_->port(), "HEAD " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const std::string head =
+        rawHttpExchange(node_->port(), "HEAD " + target + " HTTP/1.1\r\n" + signed_in +
+                                           "Connection: close\r\n\r\n");
     ASSERT_FALSE(head.empty()) << target;
     EXPECT_EQ(head.substr(0, 12), fmt::format("HTTP/1.1 {}", get->status)) << target << "\n"
                                                                            << head;
@@ -86,14 +68,14 @@ TEST_F(HttpHardeningTest, HeadOnGetRoutesAnswersLikeGetWithoutTheBody) {
     EXPECT_EQ(head.size(), head.find("\r\n\r\n") + 4) << head;
   }
   // An unknown id answers HEAD with GET's 404 (no body), a POST-only route with 405.
-  const std::string missing =
-      rawExchange(node_->port(),
-                  "HEAD /api/v1/systems/0b9f5c2e-8a3d-4f7e-9c1a-2d4e6f8a0b1c HTTP/1.1\r\nHost: "
-                  "x\r\nConnection: close\r\n\r\n");
+  const std::string missing = rawHttpExchange(
+      node_->port(), "HEAD /api/v1/systems/0b9f5c2e-8a3d-4f7e-9c1a-2d4e6f8a0b1c HTTP/1.1\r\n" +
+                         signed_in + "Connection: close\r\n\r\n");
   EXPECT_EQ(missing.substr(0, 12), "HTTP/1.1 404") << missing;
   EXPECT_EQ(missing.size(), missing.find("\r\n\r\n") + 4) << missing;
-  const std::string post_only = rawExchange(
-      node_->port(), "HEAD /api/v1/sessions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  const std::string post_only = rawHttpExchange(
+      node_->port(),
+      "HEAD /api/v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(post_only.substr(0, 12), "HTTP/1.1 405") << post_only;
   EXPECT_EQ(headerOf(post_only, "Allow"), "POST") << post_only;
   // Allow lists HEAD wherever it lists GET.
@@ -134,10 +116,9 @@ TEST_F(HttpHardeningTest, DuplicateKeysInAJsonBodyAreRefusedNamingTheKey) {
   EXPECT_EQ(fine->status, 201u) << fine->body;
 }
 
-std::string newToken(const AtriumNode& node, const std::string& user) {
-  auto r = node.http("POST", "/api/v1/sessions", json{{"user", user}}.dump(), kJson);
-  if (!r.ok() || r->status != 201) return {};
-  return AtriumNode::json(*r)["token"].get<std::string>();
+std::string newToken(const AtriumNode& node, const std::string& /*user*/) {
+  auto token = node.signIn(AtriumNode::kAdminUser, AtriumNode::kAdminPassword);
+  return token.ok() ? *token : std::string();
 }
 
 unsigned statusWith(const AtriumNode& node, const std::string& token) {

@@ -108,7 +108,10 @@ TEST_F(TaskHardeningTest, CancellingARunningTaskStopsItWithinAHeartbeatAndFreesI
 
   // Cancel one through the API, as alice.
   const auto asked = std::chrono::steady_clock::now();
-  net::Headers headers = {{"X-Atrium-Actor", "alice"}};
+  ASSERT_TRUE(node_->addUser("alice", {"administration"}).ok());
+  auto alice = node_->signIn("alice", AtriumNode::kUserPassword);
+  ASSERT_TRUE(alice.ok()) << alice.error().message;
+  net::Headers headers = {{"Authorization", "Bearer " + *alice}};
   auto cancel = node_->http("DELETE", "/api/v1/tasks/" + ids[0], {}, headers);
   ASSERT_TRUE(cancel.ok());
   ASSERT_EQ(cancel->status, 200u) << cancel->body;
@@ -145,9 +148,9 @@ TEST_F(TaskHardeningTest, CancellingARunningTaskStopsItWithinAHeartbeatAndFreesI
   EXPECT_EQ(cli.exit_code, 0) << cli.output;
   EXPECT_NE(cli.output.find("is being cancelled"), std::string::npos) << cli.output;
   ASSERT_TRUE(waitFor([&] { return stateOf(*node_, ids[1]) == "cancelled"; }, 10s));
-  EXPECT_NE(
-      getTask(*node_, ids[1])["runs"][0]["message"].get<std::string>().find("cancelled by cli:"),
-      std::string::npos)
+  EXPECT_NE(getTask(*node_, ids[1])["runs"][0]["message"].get<std::string>().find(
+                std::string("cancelled by ") + AtriumNode::kAdminUser),
+            std::string::npos)
       << getTask(*node_, ids[1]).dump(2);
 
   // A cancelled task cannot be cancelled again.

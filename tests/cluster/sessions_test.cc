@@ -34,8 +34,16 @@ struct TwoNodes {
 
 const net::Headers kJson = {{"Content-Type", "application/json"}};
 
+// Signs `user` in (an administrator made on first use) with its password: the session token.
 std::string newToken(const AtriumNode& node, const std::string& user) {
-  auto r = node.http("POST", "/api/v1/sessions", fmt::format(R"({{"user":"{}"}})", user), kJson);
+  auto users = node.http("GET", "/api/v1/users");
+  if (users.ok() && users->body.find("\"" + user + "\"") == std::string::npos) {
+    auto made = node.addUser(user, {"administration", "systems.edit"});
+    EXPECT_TRUE(made.ok()) << made.error().message;
+  }
+  auto r = node.anonymous(
+      "POST", "/api/v1/sessions",
+      fmt::format(R"({{"user":"{}","password":"{}"}})", user, AtriumNode::kUserPassword), kJson);
   EXPECT_TRUE(r.ok());
   if (!r.ok()) return {};
   EXPECT_EQ(r->status, 201u) << r->body;
@@ -96,8 +104,79 @@ TEST(SessionsTest, TokenFromOneNodeIsAcceptedByTheOtherAndNamesTheActor) {
       nodes.a.http("GET", "/api/v1/systems", {}, {{"Authorization", "Basic YWxpY2U6eA=="}});
   ASSERT_TRUE(basic.ok());
   EXPECT_EQ(basic->status, 401u) << basic->body;
-  // Without a token requests work as before.
-  EXPECT_EQ(nodes.b.http("GET", "/api/v1/systems")->status, 200u);
+  // Without a token: 401, saying how to sign in.
+  auto anonymous = nodes.b.anonymous("GET", "/api/v1/systems");
+  ASSERT_TRUE(anonymous.ok());
+  EXPECT_EQ(anonymous->status, 401u) << anonymous->body;
+  EXPECT_NE(anonymous->body.find("sign in"), std::string::npos) << anonymous->body;
+}
+
+// Signing out on one node is refused on the other within about a second; so is a revoked API
+// token, and a disabled user's session.
+TEST(SessionsTest, SignOutRevocationAndDisablingTakeEffectOnEveryNode) {
+  TwoNodes nodes;
+  nodes.start();
+  const std::string token = newToken(nodes.a, "alice");
+  ASSERT_EQ(getWith(nodes.b, token).first, 200u);
+  auto out = nodes.a.http("DELETE", "/api/v1/sessions/current", {},
+                          {{"Authorization", "Bearer " + token}});
+  ASSERT_TRUE(out.ok());
+  ASSERT_EQ(out->status, 204u) << out->body;
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(
+      waitFor([&] { return getWith(nodes.b, token).first == 401u; }, std::chrono::seconds(3)));
+  const double signout_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("[ measure  ] sign-out on a refused on b after %.3f s\n", signout_s);
+  EXPECT_LT(signout_s, 2.0);
+  EXPECT_NE(getWith(nodes.b, token).second.find("signed out"), std::string::npos);
+  EXPECT_EQ(getWith(nodes.a, token).first, 401u);
+
+  // A personal API token, made on b, works on a until revoked on b.
+  const std::string session = newToken(nodes.b, "alice");
+  auto made =
+      nodes.b.http("POST", "/api/v1/tokens", R"({"name":"ci script"})",
+                   {{"Authorization", "Bearer " + session}, {"Content-Type", "application/json"}});
+  ASSERT_TRUE(made.ok());
+  ASSERT_EQ(made->status, 201u) << made->body;
+  const std::string api_token = AtriumNode::json(*made)["token"];
+  const std::string token_id = AtriumNode::json(*made)["id"];
+  ASSERT_EQ(api_token.rfind("atr_", 0), 0u);
+  EXPECT_TRUE(
+      waitFor([&] { return getWith(nodes.a, api_token).first == 200u; }, std::chrono::seconds(3)));
+  auto listed = nodes.a.http("GET", "/api/v1/tokens", {}, {{"Authorization", "Bearer " + session}});
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->body.find(api_token), std::string::npos) << "the secret is shown once only";
+  auto revoked = nodes.b.http("DELETE", "/api/v1/tokens/" + token_id, {},
+                              {{"Authorization", "Bearer " + session}});
+  ASSERT_TRUE(revoked.ok());
+  ASSERT_EQ(revoked->status, 204u) << revoked->body;
+  t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(
+      waitFor([&] { return getWith(nodes.a, api_token).first == 401u; }, std::chrono::seconds(3)));
+  std::printf("[ measure  ] token revoked on b refused on a after %.3f s\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+
+  // Disabling a user ends its sessions on every node.
+  const std::string bob = newToken(nodes.a, "bob");
+  ASSERT_EQ(getWith(nodes.b, bob).first, 200u);
+  auto users = AtriumNode::json(*nodes.a.http("GET", "/api/v1/users"));
+  std::string bob_id;
+  for (const auto& u : users["items"]) {
+    if (u["name"] == "bob") bob_id = u["id"];
+  }
+  ASSERT_FALSE(bob_id.empty());
+  auto disabled = nodes.a.http("PATCH", "/api/v1/users/" + bob_id, R"({"enabled":false})", kJson);
+  ASSERT_TRUE(disabled.ok());
+  ASSERT_EQ(disabled->status, 200u) << disabled->body;
+  EXPECT_TRUE(
+      waitFor([&] { return getWith(nodes.b, bob).first == 401u; }, std::chrono::seconds(3)));
+  auto again = nodes.b.anonymous(
+      "POST", "/api/v1/sessions",
+      fmt::format(R"({{"user":"bob","password":"{}"}})", AtriumNode::kUserPassword), kJson);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->status, 401u) << again->body;
+  EXPECT_NE(again->body.find("wrong user name or password"), std::string::npos) << again->body;
 }
 
 TEST(SessionsTest, RotationWithoutGraceRefusesTheOldTokenEverywhere) {

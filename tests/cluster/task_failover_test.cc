@@ -201,10 +201,14 @@ TEST(TaskFailoverTest, ACancelMadeOnAnotherNodeStopsTheRunWhereItRuns) {
   ASSERT_GE(runner, 0) << task.dump(2);
   const int other = 1 - runner;
 
-  // The cancel is a row change made through the node that does not run the task.
+  // The cancel is a row change made through the node that does not run the task, by bob.
+  ASSERT_TRUE(c.node(other).addUser("bob", {"administration"}).ok());
+  auto bob = c.node(other).signIn("bob", AtriumNode::kUserPassword);
+  ASSERT_TRUE(bob.ok()) << bob.error().message;
+  const std::string bob_token = *bob;
   const auto asked = std::chrono::steady_clock::now();
-  auto cancel =
-      c.node(other).http("DELETE", "/api/v1/tasks/" + id, {}, {{"X-Atrium-Actor", "bob"}});
+  auto cancel = c.node(other).http("DELETE", "/api/v1/tasks/" + id, {},
+                                   {{"Authorization", "Bearer " + bob_token}});
   ASSERT_TRUE(cancel.ok());
   ASSERT_EQ(cancel->status, 200u) << cancel->body;
   ASSERT_TRUE(waitFor(

@@ -67,6 +67,10 @@ RunResult runProgram(const std::vector<std::string>& argv, std::chrono::millisec
 bool waitFor(const std::function<bool()>& cond, std::chrono::milliseconds timeout,
              std::chrono::milliseconds interval = std::chrono::milliseconds(50));
 
+// Sends `request` as it is on a fresh connection to 127.0.0.1:port and reads until the server
+// closes it (5 s at most): for requests a client library would tidy up (odd Host headers, HEAD).
+std::string rawHttpExchange(std::uint16_t port, const std::string& request);
+
 // A TCP port on 127.0.0.1 that was free a moment ago.
 std::uint16_t freePort();
 // A loopback UDP port that was free a moment ago.
