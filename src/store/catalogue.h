@@ -108,6 +108,10 @@ struct Catalogue {
   std::string_view select_open_call;  // $1 system_id, $2 call_id -> id, started_at, remote...
   // $1 id, $2 ended_at, $3 duration_seconds, $4 cause, $5 remote, $6 protocol, $7 direction
   std::string_view end_call;
+  // Serialises the writers of one call's record until their transactions end ($1 "system:call";
+  // empty where BEGIN already serialises writers): a connect and its disconnect stored at once
+  // by two nodes must see each other, or both would make a record.
+  std::string_view lock_call;
   // $1..$10: the columns without id, for a call that ended with no open record, and
   // $11 start_missed (true: started_at was worked out from the end, no connect seen yet).
   std::string_view insert_ended_call;

@@ -109,6 +109,16 @@ Status lockRetryKeys(Connection& conn, const Catalogue& cat,
   return okStatus();
 }
 
+// Takes the call locks (PostgreSQL) in the given (sorted) order.
+Status lockCalls(Connection& conn, const Catalogue& cat, const std::set<std::string>& calls) {
+  if (cat.lock_call.empty()) return okStatus();
+  for (const std::string& key : calls) {
+    auto r = conn.query(cat.lock_call, Params{key});
+    if (!r.ok()) return r.error();
+  }
+  return okStatus();
+}
+
 // How long after its connect a call's disconnect may have been stored ahead of it.
 constexpr auto kLateConnectWindow = std::chrono::hours(24 * 7);
 
@@ -355,6 +365,16 @@ Result<std::vector<StoredEvent>> DeviceStore::storeEvents(
     fresh.push_back(std::move(stored));
   }
   const TimePoint now = clock_.now();
+  {
+    // One order for the call locks too, so two batches cannot deadlock on them.
+    std::set<std::string> calls;
+    for (const CallUpdate& u : call_updates) {
+      if (u.event_index < events.size() && may_touch_calls[u.event_index]) {
+        calls.insert(u.record.system_id + ":" + u.record.call_id);
+      }
+    }
+    ATRIUM_TRY(lockCalls(conn, cat, calls));
+  }
   for (const CallUpdate& u : call_updates) {
     if (u.event_index >= events.size() || !may_touch_calls[u.event_index]) continue;
     if (u.kind == CallUpdate::Kind::kStarted) {
@@ -411,6 +431,8 @@ Status DeviceStore::callStarted(const CallRecord& record) {
   Connection& conn = **pooled;
   Transaction tx(conn);
   ATRIUM_TRY(tx.begin());
+  ATRIUM_TRY(
+      lockCalls(conn, catalogueFor(db_.dialect()), {record.system_id + ":" + record.call_id}));
   ATRIUM_TRY(callStartedOn(conn, catalogueFor(db_.dialect()), record));
   return tx.commit();
 }
@@ -421,6 +443,8 @@ Status DeviceStore::callEnded(const CallRecord& record) {
   Connection& conn = **pooled;
   Transaction tx(conn);
   ATRIUM_TRY(tx.begin());
+  ATRIUM_TRY(
+      lockCalls(conn, catalogueFor(db_.dialect()), {record.system_id + ":" + record.call_id}));
   ATRIUM_TRY(callEndedOn(conn, catalogueFor(db_.dialect()), record, clock_.now()));
   return tx.commit();
 }

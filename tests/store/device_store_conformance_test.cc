@@ -490,6 +490,49 @@ TEST_P(DeviceStoreTest, AConnectArrivingAfterItsDisconnectClosesTheCall) {
   EXPECT_EQ(devices_->callRecords({})->total, 2);
 }
 
+// A connect and its disconnect stored at the same moment by two nodes (two connections): one
+// record, closed, every time.
+TEST_P(DeviceStoreTest, AConnectAndItsDisconnectStoredAtOnceMakeOneClosedCall) {
+  System a = create("Alpha");
+  constexpr int kRounds = 30;
+  std::atomic<int> failures{0};
+  for (int round = 0; round < kRounds; ++round) {
+    CallRecord start;
+    start.system_id = a.id;
+    start.call_id = "race-" + std::to_string(round);
+    start.started_at = clock_.now();
+    start.source = "feedback";
+    CallRecord end = start;
+    end.started_at = {};
+    end.ended_at = clock_.now() + seconds(5);
+    std::thread connect([&, start, round] {
+      if (!devices_
+               ->storeEvents({event("c" + std::to_string(round), a.id, "call-connected")},
+                             {{CallUpdate::Kind::kStarted, 0, start}})
+               .ok()) {
+        ++failures;
+      }
+    });
+    std::thread disconnect([&, end, round] {
+      if (!devices_
+               ->storeEvents({event("d" + std::to_string(round), a.id, "call-disconnected")},
+                             {{CallUpdate::Kind::kEnded, 0, end}})
+               .ok()) {
+        ++failures;
+      }
+    });
+    connect.join();
+    disconnect.join();
+  }
+  EXPECT_EQ(failures.load(), 0);
+  CallRecordFilter all;
+  all.limit = 1000;
+  EXPECT_EQ(devices_->callRecords(all)->total, kRounds);
+  CallRecordFilter open;
+  open.open_only = true;
+  EXPECT_EQ(devices_->callRecords(open)->total, 0);
+}
+
 TEST_P(DeviceStoreTest, OneOpenTicketPerSystemAndKind) {
   System a = create("Alpha");
   auto t1 = devices_->raiseTicket(a.id, kTicketNoResponse, "major", "no answer");

@@ -312,7 +312,8 @@ ALTER TABLE call_records ADD COLUMN start_missed BOOLEAN NOT NULL DEFAULT false;
 )sql";
 
 const Catalogue kCatalogue{
-    .migrations = {kMigration1, kMigration2, kMigration3, kMigration4, kMigration5, kPeopleMigration},
+    .migrations = {kMigration1, kMigration2, kMigration3, kMigration4, kMigration5,
+                   kPeopleMigration},
 
     .schema_table_exists =
         "SELECT count(*) FROM pg_catalog.pg_tables "
@@ -420,6 +421,7 @@ const Catalogue kCatalogue{
         "protocol = CASE WHEN $6::text = '' THEN protocol ELSE $6 END, "
         "direction = CASE WHEN $7::text = 'unknown' THEN direction ELSE $7 END "
         "WHERE id = $1",
+    .lock_call = "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 1))",
     .insert_ended_call =
         "INSERT INTO call_records (system_id, call_id, direction, remote, protocol, started_at, "
         "ended_at, duration_seconds, cause, source, start_missed) "

@@ -313,7 +313,8 @@ ALTER TABLE call_records ADD COLUMN start_missed INTEGER NOT NULL DEFAULT 0;
 )sql";
 
 const Catalogue kCatalogue{
-    .migrations = {kMigration1, kMigration2, kMigration3, kMigration4, kMigration5, kPeopleMigration},
+    .migrations = {kMigration1, kMigration2, kMigration3, kMigration4, kMigration5,
+                   kPeopleMigration},
 
     .schema_table_exists =
         "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
@@ -418,6 +419,7 @@ const Catalogue kCatalogue{
         "protocol = CASE WHEN $6 = '' THEN protocol ELSE $6 END, "
         "direction = CASE WHEN $7 = 'unknown' THEN direction ELSE $7 END "
         "WHERE id = $1",
+    .lock_call = "",
     .insert_ended_call =
         "INSERT INTO call_records (system_id, call_id, direction, remote, protocol, started_at, "
         "ended_at, duration_seconds, cause, source, start_missed) "
