@@ -202,7 +202,18 @@ Status Slapd::startAgain() {
 }
 
 void Slapd::pause() {
-  if (child_) child_->signal(SIGSTOP);
+  if (!child_) return;
+  child_->signal(SIGSTOP);
+  // kill() returns before the process stops: wait until the kernel shows it stopped ("T"), or a
+  // request sent right after could still be answered.
+  const std::string stat = "/proc/" + std::to_string(child_->pid()) + "/stat";
+  (void)waitFor(
+      [&] {
+        const std::string text = readFile(stat);
+        const auto close = text.rfind(')');
+        return close != std::string::npos && close + 2 < text.size() && text[close + 2] == 'T';
+      },
+      std::chrono::seconds(2), std::chrono::milliseconds(2));
 }
 
 void Slapd::resume() {
