@@ -17,22 +17,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
-net::Response ok(unsigned status, const json& body) { return jsonResponse(status, dump(body)); }
-
-net::Response created(const json& body, const std::string& location) {
-  auto res = ok(201, body);
-  res.set(boost::beast::http::field::location, location);
-  return res;
-}
-
-net::Response noContent() {
-  net::Response res;
-  res.result(204);
-  return res;
-}
-
 Error systemNotFound(const std::string& id) {
   return Error::notFound("no system with id " + jsonQuote(id));
 }
@@ -205,7 +189,7 @@ Result<net::Response> Endpoints::installation() {
     }
     return inst.error();
   }
-  return ok(200, installationToJson(*inst));
+  return jsonAnswer(200, installationToJson(*inst));
 }
 
 Result<net::Response> Endpoints::listSystems(const ApiCall& call) {
@@ -215,10 +199,10 @@ Result<net::Response> Endpoints::listSystems(const ApiCall& call) {
   if (!page.ok()) return page.error();
   json items = json::array();
   for (const auto& s : page->items) items.push_back(systemToJson(s));
-  return ok(200, {{"items", std::move(items)},
-                  {"total", page->total},
-                  {"limit", filter->limit},
-                  {"offset", filter->offset}});
+  return jsonAnswer(200, {{"items", std::move(items)},
+                          {"total", page->total},
+                          {"limit", filter->limit},
+                          {"offset", filter->offset}});
 }
 
 Result<net::Response> Endpoints::createSystem(const ApiCall& call) {
@@ -228,7 +212,7 @@ Result<net::Response> Endpoints::createSystem(const ApiCall& call) {
   if (!created_system.ok()) {
     return systemConflict(created_system.error(), system->name, system->serial_number);
   }
-  return created(systemToJson(*created_system), "/api/v1/systems/" + created_system->id);
+  return createdAnswer(systemToJson(*created_system), "/api/v1/systems/" + created_system->id);
 }
 
 Result<net::Response> Endpoints::getSystem(const std::string& id) {
@@ -238,7 +222,7 @@ Result<net::Response> Endpoints::getSystem(const std::string& id) {
     if (s.error().code == ErrorCode::kNotFound) return systemNotFound(id);
     return s.error();
   }
-  return ok(200, systemToJson(*s));
+  return jsonAnswer(200, systemToJson(*s));
 }
 
 Result<net::Response> Endpoints::patchSystem(const std::string& id, const ApiCall& call) {
@@ -255,7 +239,7 @@ Result<net::Response> Endpoints::patchSystem(const std::string& id, const ApiCal
   }
   json body = systemToJson(*s);
   if (!notices.empty()) body["warnings"] = notices;
-  return ok(200, std::move(body));
+  return jsonAnswer(200, std::move(body));
 }
 
 Result<net::Response> Endpoints::deleteSystem(const std::string& id, const ApiCall& call) {
@@ -279,7 +263,7 @@ Result<net::Response> Endpoints::moveSystem(const std::string& id, const ApiCall
     if (s.error().code == ErrorCode::kNotFound) return systemNotFound(id);
     return s.error();
   }
-  return ok(200, systemToJson(*s));
+  return jsonAnswer(200, systemToJson(*s));
 }
 
 Result<net::Response> Endpoints::listFolders(const ApiCall& call) {
@@ -287,10 +271,10 @@ Result<net::Response> Endpoints::listFolders(const ApiCall& call) {
   if (!tree.ok()) return tree.error();
   auto folders = store_.folders();
   if (!folders.ok()) return folders.error();
-  if (*tree) return ok(200, {{"items", folderTreeJson(*folders)}});
+  if (*tree) return jsonAnswer(200, {{"items", folderTreeJson(*folders)}});
   json items = json::array();
   for (const auto& f : *folders) items.push_back(folderToJson(f));
-  return ok(200, {{"items", std::move(items)}});
+  return jsonAnswer(200, {{"items", std::move(items)}});
 }
 
 Result<net::Response> Endpoints::createFolder(const ApiCall& call) {
@@ -298,7 +282,7 @@ Result<net::Response> Endpoints::createFolder(const ApiCall& call) {
   if (!folder.ok()) return folder.error();
   auto f = store_.createFolder(folder->name, folder->parent_id, call.actor);
   if (!f.ok()) return folderConflict(f.error(), folder->name);
-  return created(folderToJson(*f), "/api/v1/folders/" + f->id);
+  return createdAnswer(folderToJson(*f), "/api/v1/folders/" + f->id);
 }
 
 Result<net::Response> Endpoints::getFolder(const std::string& id) {
@@ -308,7 +292,7 @@ Result<net::Response> Endpoints::getFolder(const std::string& id) {
     if (f.error().code == ErrorCode::kNotFound) return folderNotFound(id);
     return f.error();
   }
-  return ok(200, folderToJson(*f));
+  return jsonAnswer(200, folderToJson(*f));
 }
 
 Result<net::Response> Endpoints::patchFolder(const std::string& id, const ApiCall& call) {
@@ -320,7 +304,7 @@ Result<net::Response> Endpoints::patchFolder(const std::string& id, const ApiCal
     if (f.error().code == ErrorCode::kNotFound) return folderNotFound(id);
     return folderConflict(f.error(), patch->name);
   }
-  return ok(200, folderToJson(*f));
+  return jsonAnswer(200, folderToJson(*f));
 }
 
 Result<net::Response> Endpoints::deleteFolder(const std::string& id, const ApiCall& call) {
@@ -340,10 +324,10 @@ Result<net::Response> Endpoints::audit(const ApiCall& call) {
   if (!page.ok()) return page.error();
   json items = json::array();
   for (const auto& e : page->items) items.push_back(auditEntryToJson(e));
-  return ok(200, {{"items", std::move(items)},
-                  {"total", page->total},
-                  {"limit", filter->limit},
-                  {"offset", filter->offset}});
+  return jsonAnswer(200, {{"items", std::move(items)},
+                          {"total", page->total},
+                          {"limit", filter->limit},
+                          {"offset", filter->offset}});
 }
 
 template <typename T, typename ToJson>
@@ -351,10 +335,9 @@ net::Response pageResponse(const store::Page<T>& page, std::int64_t limit, std::
                            ToJson to_json) {
   json items = json::array();
   for (const auto& item : page.items) items.push_back(to_json(item));
-  return ok(200, {{"items", std::move(items)},
-                  {"total", page.total},
-                  {"limit", limit},
-                  {"offset", offset}});
+  return jsonAnswer(
+      200,
+      {{"items", std::move(items)}, {"total", page.total}, {"limit", limit}, {"offset", offset}});
 }
 
 Status Endpoints::requireSystem(const std::string& id) {
@@ -403,33 +386,33 @@ Result<net::Response> Endpoints::acknowledgeTicket(const std::string& id, const 
     if (t.error().code == ErrorCode::kNotFound) return not_found;
     return t.error();
   }
-  return ok(200, ticketToJson(*t));
+  return jsonAnswer(200, ticketToJson(*t));
 }
 
 Result<net::Response> Endpoints::serverAddresses() {
   auto a = devices_.serverAddresses();
   if (!a.ok()) return a.error();
-  return ok(200, serverAddressesToJson(*a));
+  return jsonAnswer(200, serverAddressesToJson(*a));
 }
 
 Result<net::Response> Endpoints::putServerAddresses(const ApiCall& call) {
   auto a = parseServerAddresses(call.body);
   if (!a.ok()) return a.error();
   ATRIUM_TRY(devices_.setServerAddresses(*a, call.actor));
-  return ok(200, serverAddressesToJson(*a));
+  return jsonAnswer(200, serverAddressesToJson(*a));
 }
 
 Result<net::Response> Endpoints::softwareVersions() {
   auto v = devices_.expectedSoftwareVersions();
   if (!v.ok()) return v.error();
-  return ok(200, json(*v));
+  return jsonAnswer(200, json(*v));
 }
 
 Result<net::Response> Endpoints::putSoftwareVersions(const ApiCall& call) {
   auto v = parseSoftwareVersions(call.body);
   if (!v.ok()) return v.error();
   ATRIUM_TRY(devices_.setExpectedSoftwareVersions(*v, call.actor));
-  return ok(200, json(*v));
+  return jsonAnswer(200, json(*v));
 }
 
 }  // namespace atrium::api

@@ -59,6 +59,22 @@ net::Response jsonResponse(unsigned status, std::string body) {
   return res;
 }
 
+net::Response jsonAnswer(unsigned status, const nlohmann::json& body) {
+  return jsonResponse(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+net::Response createdAnswer(const nlohmann::json& body, const std::string& location) {
+  auto res = jsonAnswer(201, body);
+  res.set(http::field::location, location);
+  return res;
+}
+
+net::Response noContent() {
+  net::Response res;
+  res.result(204);
+  return res;
+}
+
 net::Response errorResponse(const Error& error) {
   if (error.code == ErrorCode::kInternal) {
     log::error("http.error", {{"code", errorCodeName(error.code)}, {"detail", error.message}});

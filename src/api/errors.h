@@ -2,6 +2,7 @@
 // (field only when known), with the HTTP status that the error's code maps to.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,5 +37,11 @@ net::Response unsupportedMediaType(std::string_view content_type);
 
 // A JSON answer with the given status.
 net::Response jsonResponse(unsigned status, std::string body);
+// The same from a value (invalid UTF-8 in strings replaced, not refused).
+net::Response jsonAnswer(unsigned status, const nlohmann::json& body);
+// 201 with the new resource and its Location.
+net::Response createdAnswer(const nlohmann::json& body, const std::string& location);
+// 204 No Content.
+net::Response noContent();
 
 }  // namespace atrium::api

@@ -22,14 +22,6 @@ namespace http = boost::beast::http;
 
 constexpr std::int64_t kMaxTokenDays = 3650;
 
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-net::Response ok(unsigned status, const json& body) { return jsonResponse(status, dump(body)); }
-net::Response noContent() {
-  net::Response res;
-  res.result(204);
-  return res;
-}
-
 json optTime(const std::optional<store::TimePoint>& t) { return t ? json(formatTimestamp(*t)) : json(nullptr); }
 
 json userToJson(const store::User& u) {
@@ -176,7 +168,7 @@ Result<net::Response> PeopleEndpoints::createSession(const ApiCall& call) {
               {"user", userToJson(*user)},
               {"session_id", session.id},
               {"csrf_token", csrf}};
-  auto res = ok(201, out);
+  auto res = jsonAnswer(201, out);
   res.set(http::field::set_cookie, sessionCookieHeader(token->token, session_lifetime_, call.tls));
   res.set(http::field::cache_control, "no-store");
   return res;
@@ -190,7 +182,7 @@ Result<net::Response> PeopleEndpoints::currentSession(const ApiCall& call) {
               {"access", accessJson(principal->access)},
               {"session_id", call.caller->session_id.empty() ? json(nullptr) : json(call.caller->session_id)},
               {"csrf_token", call.caller->csrf.empty() ? json(nullptr) : json(call.caller->csrf)}};
-  auto res = ok(200, out);
+  auto res = jsonAnswer(200, out);
   res.set(http::field::cache_control, "no-store");
   return res;
 }
@@ -223,7 +215,7 @@ Result<net::Response> PeopleEndpoints::listUsers() {
   if (!users) return users.error();
   json items = json::array();
   for (const auto& u : *users) items.push_back(userToJson(u));
-  return ok(200, {{"items", std::move(items)}, {"total", items.size()}});
+  return jsonAnswer(200, {{"items", std::move(items)}, {"total", items.size()}});
 }
 
 Result<net::Response> PeopleEndpoints::createUser(const ApiCall& call) {
@@ -270,9 +262,7 @@ Result<net::Response> PeopleEndpoints::createUser(const ApiCall& call) {
   if (*groups) {
     for (const auto& g : **groups) ATRIUM_TRY(people_.addMember(g, created->id, call.actor));
   }
-  auto res = ok(201, userToJson(*created));
-  res.set(http::field::location, "/api/v1/users/" + created->id);
-  return res;
+  return createdAnswer(userToJson(*created), "/api/v1/users/" + created->id);
 }
 
 Result<net::Response> PeopleEndpoints::getUser(const std::string& id) {
@@ -284,7 +274,7 @@ Result<net::Response> PeopleEndpoints::getUser(const std::string& id) {
   json g = json::array();
   for (const auto& group : *groups) g.push_back({{"id", group.id}, {"name", group.name}});
   j["groups"] = std::move(g);
-  return ok(200, j);
+  return jsonAnswer(200, j);
 }
 
 Result<net::Response> PeopleEndpoints::patchUser(const std::string& id, const ApiCall& call) {
@@ -319,7 +309,7 @@ Result<net::Response> PeopleEndpoints::patchUser(const std::string& id, const Ap
   if (!updated) return updated.error();
   if (!updated->enabled) ATRIUM_TRY(people_.revokeSessionsOf(id));  // its sessions end everywhere
   cache_.forget(id);
-  return ok(200, userToJson(*updated));
+  return jsonAnswer(200, userToJson(*updated));
 }
 
 Result<net::Response> PeopleEndpoints::setPassword(const std::string& id, const ApiCall& call) {
@@ -398,16 +388,29 @@ Result<net::Response> PeopleEndpoints::listGroups() {
   if (!groups) return groups.error();
   json items = json::array();
   for (const auto& g : *groups) items.push_back(groupToJson(g));
-  return ok(200, {{"items", std::move(items)}, {"total", items.size()}});
+  return jsonAnswer(200, {{"items", std::move(items)}, {"total", items.size()}});
 }
 
-Result<net::Response> PeopleEndpoints::createGroup(const ApiCall& call) {
-  auto body = parseJsonObject(call.body, "group");
-  if (!body) return body.error();
-  JsonFields f(*body);
-  f.readOnly({"id", "created_at", "updated_at"});
-  auto name = f.requiredString("name");
-  if (!name) return name.error();
+Result<PeopleEndpoints::GroupChange> PeopleEndpoints::parseGroupChange(std::string_view body,
+                                                                       bool creating) {
+  auto object = parseJsonObject(body, "group");
+  if (!object) return object.error();
+  JsonFields f(*object);
+  if (creating) {
+    f.readOnly({"id", "created_at", "updated_at"});
+  } else {
+    f.readOnly({"id", "created_at", "updated_at", "members"});
+  }
+  GroupChange c;
+  if (creating) {
+    auto name = f.requiredString("name");
+    if (!name) return name.error();
+    c.name = *name;
+  } else {
+    auto name = f.optionalString("name");
+    if (!name) return name.error();
+    c.name = *name;
+  }
   auto description = f.optionalString("description");
   if (!description) return description.error();
   auto permissions = f.optionalStringArray("permissions");
@@ -417,21 +420,35 @@ Result<net::Response> PeopleEndpoints::createGroup(const ApiCall& call) {
   auto directory = f.optionalString("directory_group");
   if (!directory) return directory.error();
   ATRIUM_TRY(f.finish());
-  ATRIUM_TRY(validateName(*name, "name"));
-  store::Group g;
-  g.name = *name;
-  g.description = description->value_or("");
-  g.permissions = permissions->value_or(std::vector<std::string>{});
-  g.folders = folders->value_or(std::vector<std::string>{});
-  g.directory_group = directory->value_or("");
+  c.description = *description;
+  c.permissions = *permissions;
+  c.folders = *folders;
+  c.directory_group = *directory;
+  return c;
+}
+
+Status PeopleEndpoints::applyGroupChange(const GroupChange& c, store::Group& g) {
+  if (c.name) {
+    ATRIUM_TRY(validateName(*c.name, "name"));
+    g.name = *c.name;
+  }
+  if (c.description) g.description = *c.description;
+  if (c.permissions) g.permissions = *c.permissions;
+  if (c.folders) g.folders = *c.folders;
+  if (c.directory_group) g.directory_group = *c.directory_group;
   ATRIUM_TRY(validateText(g.description, "description"));
   ATRIUM_TRY(validateText(g.directory_group, "directory_group"));
-  ATRIUM_TRY(checkGrant(g.permissions, g.folders));
+  return checkGrant(g.permissions, g.folders);
+}
+
+Result<net::Response> PeopleEndpoints::createGroup(const ApiCall& call) {
+  auto change = parseGroupChange(call.body, true);
+  if (!change) return change.error();
+  store::Group g;
+  ATRIUM_TRY(applyGroupChange(*change, g));
   auto created = people_.createGroup(g, call.actor);
   if (!created) return created.error();
-  auto res = ok(201, groupToJson(*created));
-  res.set(http::field::location, "/api/v1/groups/" + created->id);
-  return res;
+  return createdAnswer(groupToJson(*created), "/api/v1/groups/" + created->id);
 }
 
 Result<net::Response> PeopleEndpoints::getGroup(const std::string& id) {
@@ -441,41 +458,18 @@ Result<net::Response> PeopleEndpoints::getGroup(const std::string& id) {
   if (!members) return members.error();
   json j = groupToJson(*g);
   j["members"] = *members;
-  return ok(200, j);
+  return jsonAnswer(200, j);
 }
 
 Result<net::Response> PeopleEndpoints::patchGroup(const std::string& id, const ApiCall& call) {
-  auto body = parseJsonObject(call.body, "group");
-  if (!body) return body.error();
-  JsonFields f(*body);
-  f.readOnly({"id", "created_at", "updated_at", "members"});
-  auto name = f.optionalString("name");
-  if (!name) return name.error();
-  auto description = f.optionalString("description");
-  if (!description) return description.error();
-  auto permissions = f.optionalStringArray("permissions");
-  if (!permissions) return permissions.error();
-  auto folders = f.optionalStringArray("folders");
-  if (!folders) return folders.error();
-  auto directory = f.optionalString("directory_group");
-  if (!directory) return directory.error();
-  ATRIUM_TRY(f.finish());
+  auto change = parseGroupChange(call.body, false);
+  if (!change) return change.error();
   auto g = people_.group(id);
   if (!g) return g.error().code == ErrorCode::kNotFound ? Result<net::Response>(groupNotFound(id)) : g.error();
-  if (*name) {
-    ATRIUM_TRY(validateName(**name, "name"));
-    g->name = **name;
-  }
-  if (*description) g->description = **description;
-  if (*permissions) g->permissions = **permissions;
-  if (*folders) g->folders = **folders;
-  if (*directory) g->directory_group = **directory;
-  ATRIUM_TRY(validateText(g->description, "description"));
-  ATRIUM_TRY(validateText(g->directory_group, "directory_group"));
-  ATRIUM_TRY(checkGrant(g->permissions, g->folders));
+  ATRIUM_TRY(applyGroupChange(*change, *g));
   auto updated = people_.updateGroup(*g, call.actor);
   if (!updated) return updated.error();
-  return ok(200, groupToJson(*updated));
+  return jsonAnswer(200, groupToJson(*updated));
 }
 
 Result<net::Response> PeopleEndpoints::deleteGroup(const std::string& id, const ApiCall& call) {
@@ -512,7 +506,7 @@ Result<net::Response> PeopleEndpoints::listTokens(const ApiCall& call) {
   if (!tokens) return tokens.error();
   json items = json::array();
   for (const auto& t : *tokens) items.push_back(tokenToJson(t));
-  return ok(200, {{"items", std::move(items)}, {"total", items.size()}});
+  return jsonAnswer(200, {{"items", std::move(items)}, {"total", items.size()}});
 }
 
 Result<net::Response> PeopleEndpoints::createToken(const ApiCall& call) {
@@ -540,7 +534,7 @@ Result<net::Response> PeopleEndpoints::createToken(const ApiCall& call) {
   cache_.noteToken(t);
   json j = tokenToJson(t);
   j["token"] = made.text;  // shown this once; only its hash is kept
-  auto res = ok(201, j);
+  auto res = jsonAnswer(201, j);
   res.set(http::field::cache_control, "no-store");
   return res;
 }

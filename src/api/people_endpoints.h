@@ -58,6 +58,17 @@ class PeopleEndpoints {
   Result<net::Response> listTokens(const ApiCall& call);
   Result<net::Response> createToken(const ApiCall& call);
   Result<net::Response> revokeToken(const ApiCall& call);
+  // A group's fields as a request gives them (absent: unchanged); `creating` requires the name.
+  struct GroupChange {
+    std::optional<std::string> name;
+    std::optional<std::string> description;
+    std::optional<std::vector<std::string>> permissions;
+    std::optional<std::vector<std::string>> folders;
+    std::optional<std::string> directory_group;
+  };
+  static Result<GroupChange> parseGroupChange(std::string_view body, bool creating);
+  // Applies the change to `group` and checks the result (names, text, permissions, folders).
+  Status applyGroupChange(const GroupChange& change, store::Group& group);
   // Checks names of permissions and ids of folders.
   Status checkGrant(const std::vector<std::string>& permissions, const std::vector<std::string>& folders);
 

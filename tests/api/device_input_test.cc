@@ -21,6 +21,7 @@
 #include "store/store.h"
 #include "support/atrium_node.h"
 #include "support/backends.h"
+#include "support/feedback_load.h"
 #include "support/snmpv3_message.h"
 
 namespace atrium::testing {
@@ -28,21 +29,6 @@ namespace {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
-
-std::string seedSystem(const AtriumNode& node, const std::string& name,
-                       const std::string& address) {
-  SystemClock clock;
-  auto db = store::Database::open("sqlite:" + (node.dataDir() / "atrium.db").string());
-  EXPECT_TRUE(db.ok()) << db.error().message;
-  store::Store st(**db, clock);
-  store::System s;
-  s.name = name;
-  s.family = "cisco-xapi";
-  s.addresses = {address};
-  auto created = st.createSystem(s, "test");
-  EXPECT_TRUE(created.ok()) << created.error().message;
-  return created.ok() ? created->id : std::string();
-}
 
 json getJson(const AtriumNode& node, const std::string& target) {
   auto r = node.http("GET", target);
@@ -114,7 +100,7 @@ class TrapInputTest : public ::testing::Test {
   void SetUp() override {
     node_ = std::make_unique<AtriumNode>(tmp_.path() / "n", AtriumNode::Options{});
     ASSERT_EQ(node_->init().exit_code, 0);
-    system_id_ = seedSystem(*node_, "Room 1", "127.0.0.1");
+    system_id_ = seedSystem(*node_, "Room 1", "127.0.0.1").id;
     ASSERT_TRUE(node_->start().ok()) << node_->log();
   }
   void TearDown() override {
@@ -355,7 +341,7 @@ TEST_P(PollAnswerTest, OversizedAnswerIsAPollErrorAndTheNodeLives) {
   options.extra_config = "[devices]\nmax_answer_bytes = 1048576\n";
   AtriumNode node(tmp.path() / "n", options);
   ASSERT_EQ(node.init().exit_code, 0);
-  const std::string id = seedSystem(node, "Hostile codec", "127.0.0.1");
+  const std::string id = seedSystem(node, "Hostile codec", "127.0.0.1").id;
   const std::string limit_text = "exceeds the limit of 1048576 bytes";
 
   for (int run = 0; run < 2; ++run) {  // the second time: a restarted node polls it again

@@ -23,30 +23,6 @@ namespace xapi = devices::cisco_xapi;
 const net::Headers kXml{{"Content-Type", "text/xml"}};
 const net::Headers kJson{{"Content-Type", "application/json"}};
 
-struct SeededSystem {
-  std::string id;
-  std::string secret;
-};
-
-// Creates a system in the node's database before it starts (the API never shows the secret).
-SeededSystem seedSystem(const AtriumNode& node, const std::string& name,
-                        const std::string& address) {
-  SystemClock clock;
-  auto db = store::Database::open("sqlite:" + (node.dataDir() / "atrium.db").string());
-  EXPECT_TRUE(db.ok()) << db.error().message;
-  store::Store st(**db, clock);
-  store::System s;
-  s.name = name;
-  s.family = "cisco-xapi";
-  s.addresses = {address};
-  auto created = st.createSystem(s, "test");
-  EXPECT_TRUE(created.ok()) << created.error().message;
-  store::DeviceStore devices(**db, clock);
-  auto managed = devices.managedSystem(created->id);
-  EXPECT_TRUE(managed.ok());
-  return {created->id, managed->feedback_secret};
-}
-
 devices::SystemIdentity identity() {
   devices::SystemIdentity id;
   id.system_name = "Room 1";

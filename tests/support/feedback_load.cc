@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "common/clock.h"
 #include "devices/cisco_xapi/document_builder.h"
+#include "store/device_store.h"
+#include "store/store.h"
 
 namespace atrium::testing {
 
@@ -113,6 +116,24 @@ std::int64_t metricValue(const AtriumNode& node, const std::string& name) {
   auto at = m->body.find("\n" + name + " ");
   if (at == std::string::npos) return -1;
   return std::stoll(m->body.substr(at + name.size() + 2));
+}
+
+SeededSystem seedSystem(const AtriumNode& node, const std::string& name,
+                        const std::string& address) {
+  SystemClock clock;
+  auto db = store::Database::open("sqlite:" + (node.dataDir() / "atrium.db").string());
+  EXPECT_TRUE(db.ok()) << db.error().message;
+  store::Store st(**db, clock);
+  store::System s;
+  s.name = name;
+  s.family = "cisco-xapi";
+  s.addresses = {address};
+  auto created = st.createSystem(s, "test");
+  EXPECT_TRUE(created.ok()) << created.error().message;
+  store::DeviceStore devices(**db, clock);
+  auto managed = devices.managedSystem(created->id);
+  EXPECT_TRUE(managed.ok());
+  return {created->id, managed->feedback_secret};
 }
 
 }  // namespace atrium::testing

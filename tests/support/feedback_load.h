@@ -56,6 +56,15 @@ struct FeedbackSystem {
 Result<FeedbackSystem> createFeedbackSystem(
     const AtriumNode& node, const std::function<Result<std::string>(const std::string&)>& sql);
 
+// A cisco-xapi system written straight into a stopped node's SQLite database, and its feedback
+// secret (which the API never shows). Fails the calling test when it cannot be made.
+struct SeededSystem {
+  std::string id;
+  std::string secret;
+};
+SeededSystem seedSystem(const AtriumNode& node, const std::string& name,
+                        const std::string& address);
+
 // Call id (as posted by FeedbackPoster) -> how many events the node's API lists for the system.
 // Fails the calling test (ADD_FAILURE) and returns what it read when a page cannot be read.
 std::map<int, int> storedCallEvents(const AtriumNode& node, const std::string& system_id);
