@@ -175,16 +175,6 @@ Status callEndedOn(Connection& conn, const Catalogue& cat, const CallRecord& c, 
   return okStatus();
 }
 
-Status writeAudit(Connection& conn, const Catalogue& cat, TimePoint at, const std::string& actor,
-                  std::string_view action, std::string_view entity_type, const std::string& id,
-                  const json& old_value, const json& new_value) {
-  auto r = conn.query(cat.insert_audit,
-                      Params{toMs(at), actor, std::string(action), std::string(entity_type), id,
-                             old_value.dump(), new_value.dump()});
-  if (!r.ok()) return r.error();
-  return okStatus();
-}
-
 json addressesJson(const ServerAddresses& a) {
   return json{{"lan_ipv4", a.lan_ipv4},       {"lan_ipv6", a.lan_ipv6},
               {"lan_fqdn", a.lan_fqdn},       {"public_ipv4", a.public_ipv4},
@@ -497,9 +487,9 @@ Result<Ticket> DeviceStore::acknowledgeTicket(std::int64_t id, const std::string
   if (!r.ok()) return r.error();
   if (r->empty()) return Error::notFound(fmt::format("ticket {} does not exist", id));
   Ticket t = ticketFromRow(*r, 0);
-  ATRIUM_TRY(writeAudit(conn, cat, now, actor, "acknowledge", "ticket", std::to_string(id),
-                        json::object(),
-                        json{{"acknowledged_at", formatTimestamp(now)}, {"acknowledged_by", actor}}));
+  ATRIUM_TRY(
+      writeAudit(conn, now, actor, "acknowledge", "ticket", std::to_string(id), json::object(),
+                 json{{"acknowledged_at", formatTimestamp(now)}, {"acknowledged_by", actor}}));
   ATRIUM_TRY(tx.commit());
   return t;
 }
@@ -549,7 +539,7 @@ Status DeviceStore::setServerAddresses(const ServerAddresses& addresses, const s
   const json value = addressesJson(addresses);
   auto r = conn.query(cat.upsert_setting, Params{std::string(kServerAddressesKey), value.dump()});
   if (!r.ok()) return r.error();
-  ATRIUM_TRY(writeAudit(conn, cat, clock_.now(), actor, "update", "settings", "server-addresses",
+  ATRIUM_TRY(writeAudit(conn, clock_.now(), actor, "update", "settings", "server-addresses",
                         addressesJson(*before), value));
   return tx.commit();
 }
@@ -589,7 +579,7 @@ Status DeviceStore::setExpectedSoftwareVersions(const std::map<std::string, std:
   const json value(versions);
   auto r = conn.query(cat.upsert_setting, Params{std::string(kSoftwareVersionsKey), value.dump()});
   if (!r.ok()) return r.error();
-  ATRIUM_TRY(writeAudit(conn, cat, clock_.now(), actor, "update", "settings", "software-versions",
+  ATRIUM_TRY(writeAudit(conn, clock_.now(), actor, "update", "settings", "software-versions",
                         json(*before), value));
   return tx.commit();
 }

@@ -229,15 +229,6 @@ json groupJson(const Group& g) {
           {"directory_group", g.directory_group}};
 }
 
-Status audit(Connection& conn, Dialect dialect, TimePoint at, const std::string& actor, std::string_view action,
-             std::string_view entity_type, const std::string& id, const json& old_value, const json& new_value) {
-  auto r = conn.query(catalogueFor(dialect).insert_audit,
-                      Params{toMs(at), actor, std::string(action), std::string(entity_type), id, old_value.dump(),
-                             new_value.dump()});
-  if (!r.ok()) return r.error();
-  return okStatus();
-}
-
 template <class T, class F>
 Result<std::vector<T>> listOf(Result<Rows> rows, F&& from_row) {
   if (!rows.ok()) return rows.error();
@@ -270,7 +261,7 @@ Result<User> PeopleStore::createUser(User u, const std::string& actor) {
     }
     return r.error();
   }
-  ATRIUM_TRY(audit(conn, db_.dialect(), u.created_at, actor, "create", "user", u.id, nullptr, userJson(u)));
+  ATRIUM_TRY(writeAudit(conn, u.created_at, actor, "create", "user", u.id, nullptr, userJson(u)));
   ATRIUM_TRY(tx.commit());
   return u;
 }
@@ -329,7 +320,7 @@ Result<User> PeopleStore::updateUser(const User& u, const std::string& actor) {
   json before = userJson(old->front());
   json after = userJson(next);
   if (old->front().password_hash != next.password_hash) after["password_changed"] = true;
-  ATRIUM_TRY(audit(conn, db_.dialect(), next.updated_at, actor, "update", "user", next.id, before, after));
+  ATRIUM_TRY(writeAudit(conn, next.updated_at, actor, "update", "user", next.id, before, after));
   ATRIUM_TRY(tx.commit());
   return next;
 }
@@ -361,7 +352,7 @@ Result<Group> PeopleStore::createGroup(Group g, const std::string& actor) {
     }
     return r.error();
   }
-  ATRIUM_TRY(audit(conn, db_.dialect(), g.created_at, actor, "create", "group", g.id, nullptr, groupJson(g)));
+  ATRIUM_TRY(writeAudit(conn, g.created_at, actor, "create", "group", g.id, nullptr, groupJson(g)));
   ATRIUM_TRY(tx.commit());
   return g;
 }
@@ -402,8 +393,8 @@ Result<Group> PeopleStore::updateGroup(const Group& g, const std::string& actor)
     }
     return r.error();
   }
-  ATRIUM_TRY(audit(conn, db_.dialect(), next.updated_at, actor, "update", "group", next.id, groupJson(old->front()),
-                   groupJson(next)));
+  ATRIUM_TRY(writeAudit(conn, next.updated_at, actor, "update", "group", next.id,
+                        groupJson(old->front()), groupJson(next)));
   ATRIUM_TRY(tx.commit());
   return next;
 }
@@ -419,7 +410,8 @@ Status PeopleStore::deleteGroup(const std::string& id, const std::string& actor)
   if (old->empty()) return Error::notFound("no group has the id " + id);
   auto r = conn.query(sql::kDeleteGroup, Params{id});
   if (!r.ok()) return r.error();
-  ATRIUM_TRY(audit(conn, db_.dialect(), clock_.now(), actor, "delete", "group", id, groupJson(old->front()), nullptr));
+  ATRIUM_TRY(writeAudit(conn, clock_.now(), actor, "delete", "group", id, groupJson(old->front()),
+                        nullptr));
   return tx.commit();
 }
 
@@ -436,8 +428,8 @@ Status PeopleStore::addMember(const std::string& group_id, const std::string& us
     }
     return r.error();
   }
-  ATRIUM_TRY(audit(conn, db_.dialect(), clock_.now(), actor, "add-member", "group", group_id, nullptr,
-                   json{{"user_id", user_id}}));
+  ATRIUM_TRY(writeAudit(conn, clock_.now(), actor, "add-member", "group", group_id, nullptr,
+                        json{{"user_id", user_id}}));
   return tx.commit();
 }
 
@@ -450,8 +442,8 @@ Status PeopleStore::removeMember(const std::string& group_id, const std::string&
   auto r = conn.query(sql::kRemoveMember, Params{group_id, user_id});
   if (!r.ok()) return r.error();
   if (r->affected == 0) return Error::notFound("the user is not a member of this group (set by an administrator)");
-  ATRIUM_TRY(audit(conn, db_.dialect(), clock_.now(), actor, "remove-member", "group", group_id,
-                   json{{"user_id", user_id}}, nullptr));
+  ATRIUM_TRY(writeAudit(conn, clock_.now(), actor, "remove-member", "group", group_id,
+                        json{{"user_id", user_id}}, nullptr));
   return tx.commit();
 }
 
@@ -530,8 +522,8 @@ Status PeopleStore::createToken(const ApiToken& t, const std::string& actor) {
   auto r = conn.query(sql::kInsertToken,
                       Params{t.id, t.user_id, t.name, t.secret_hash, toMs(t.created_at), optMs(t.expires_at)});
   if (!r.ok()) return r.error();
-  ATRIUM_TRY(audit(conn, db_.dialect(), t.created_at, actor, "create", "api-token", t.id, nullptr,
-                   json{{"user_id", t.user_id}, {"name", t.name}}));
+  ATRIUM_TRY(writeAudit(conn, t.created_at, actor, "create", "api-token", t.id, nullptr,
+                        json{{"user_id", t.user_id}, {"name", t.name}}));
   return tx.commit();
 }
 
@@ -561,8 +553,9 @@ Status PeopleStore::revokeToken(const std::string& id, const std::optional<std::
   }
   auto r = conn.query(sql::kRevokeToken, Params{id, toMs(clock_.now())});
   if (!r.ok()) return r.error();
-  ATRIUM_TRY(audit(conn, db_.dialect(), clock_.now(), actor, "revoke", "api-token", id,
-                   json{{"user_id", found->front().user_id}, {"name", found->front().name}}, nullptr));
+  ATRIUM_TRY(writeAudit(conn, clock_.now(), actor, "revoke", "api-token", id,
+                        json{{"user_id", found->front().user_id}, {"name", found->front().name}},
+                        nullptr));
   return tx.commit();
 }
 

@@ -115,16 +115,6 @@ Folder folderFromRow(const Rows& r, std::size_t i) {
   return f;
 }
 
-Status writeAudit(Connection& conn, const Catalogue& cat, TimePoint at, const std::string& actor,
-                  std::string_view action, std::string_view entity_type, const std::string& id,
-                  const json& old_value, const json& new_value) {
-  auto r = conn.query(cat.insert_audit,
-                      Params{toMs(at), actor, std::string(action), std::string(entity_type), id,
-                             old_value.dump(), new_value.dump()});
-  if (!r.ok()) return r.error();
-  return okStatus();
-}
-
 Status runIfAny(Connection& conn, std::string_view sql) {
   if (sql.empty()) return okStatus();
   auto r = conn.query(sql);
@@ -257,8 +247,8 @@ Result<Installation> Store::createInstallation(const std::string& name, const st
   auto r = conn.query(cat.insert_installation,
                       Params{inst.id, inst.name, toMs(inst.created_at), inst.epoch});
   if (!r.ok()) return r.error();
-  ATRIUM_TRY(writeAudit(conn, cat, inst.created_at, actor, "create", "installation", inst.id,
-                        nullptr, installationJson(inst)));
+  ATRIUM_TRY(writeAudit(conn, inst.created_at, actor, "create", "installation", inst.id, nullptr,
+                        installationJson(inst)));
   ATRIUM_TRY(tx.commit());
   return inst;
 }
@@ -301,7 +291,7 @@ Result<Folder> Store::createFolder(const std::string& name,
                                                 toMs(f.created_at), toMs(f.updated_at)});
   if (!r.ok()) return r.error();
   ATRIUM_TRY(
-      writeAudit(conn, cat, f.created_at, actor, "create", "folder", f.id, nullptr, folderJson(f)));
+      writeAudit(conn, f.created_at, actor, "create", "folder", f.id, nullptr, folderJson(f)));
   ATRIUM_TRY(tx.commit());
   return f;
 }
@@ -356,7 +346,7 @@ Result<Folder> Store::updateFolder(const std::string& id, const FolderPatch& pat
                       Params{id, next.name, optText(next.parent_id), toMs(next.updated_at)});
   if (!r.ok()) return r.error();
   const bool renamed = next.name != old->name;
-  ATRIUM_TRY(writeAudit(conn, cat, next.updated_at, actor, moved && !renamed ? "move" : "update",
+  ATRIUM_TRY(writeAudit(conn, next.updated_at, actor, moved && !renamed ? "move" : "update",
                         "folder", id, old_part, new_part));
   ATRIUM_TRY(tx.commit());
   return next;
@@ -384,8 +374,8 @@ Status Store::deleteFolder(const std::string& id, const std::string& actor) {
   }
   auto r = conn.query(cat.delete_folder, Params{id});
   if (!r.ok()) return r.error();
-  ATRIUM_TRY(writeAudit(conn, cat, clock_.now(), actor, "delete", "folder", id, folderJson(*old),
-                        nullptr));
+  ATRIUM_TRY(
+      writeAudit(conn, clock_.now(), actor, "delete", "folder", id, folderJson(*old), nullptr));
   return tx.commit();
 }
 
@@ -408,7 +398,7 @@ Result<System> Store::createSystem(const System& system, const std::string& acto
   s.password = std::move(*sealed);
   auto r = conn.query(cat.insert_system, systemInsertParams(s, randomHex(16)));
   if (!r.ok()) return r.error();
-  ATRIUM_TRY(writeAudit(conn, cat, s.created_at, actor, "create", "system", s.id, nullptr,
+  ATRIUM_TRY(writeAudit(conn, s.created_at, actor, "create", "system", s.id, nullptr,
                         masked(systemJson(s))));
   ATRIUM_TRY(tx.commit());
   return s;
@@ -524,8 +514,7 @@ Result<System> Store::updateSystem(const std::string& id, const SystemPatch& pat
   next.updated_at = truncateMs(clock_.now());
   auto r = conn.query(cat.update_system, systemUpdateParams(next));
   if (!r.ok()) return r.error();
-  ATRIUM_TRY(
-      writeAudit(conn, cat, next.updated_at, actor, "update", "system", id, old_part, new_part));
+  ATRIUM_TRY(writeAudit(conn, next.updated_at, actor, "update", "system", id, old_part, new_part));
   ATRIUM_TRY(tx.commit());
   return next;
 }
@@ -541,8 +530,8 @@ Status Store::deleteSystem(const std::string& id, const std::string& actor) {
   if (!old.ok()) return old.error();
   auto r = conn.query(cat.delete_system, Params{id});
   if (!r.ok()) return r.error();
-  ATRIUM_TRY(writeAudit(conn, cat, clock_.now(), actor, "delete", "system", id,
-                        masked(systemJson(*old)), nullptr));
+  ATRIUM_TRY(writeAudit(conn, clock_.now(), actor, "delete", "system", id, masked(systemJson(*old)),
+                        nullptr));
   return tx.commit();
 }
 
@@ -558,8 +547,8 @@ Status Store::recordAudit(const std::string& actor, std::string_view action,
     json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
     return j.is_discarded() ? json(text) : j;
   };
-  return writeAudit(**pooled, catalogueFor(db_.dialect()), clock_.now(), actor, action,
-                    entity_type, entity_id, parse(old_value), parse(new_value));
+  return writeAudit(**pooled, clock_.now(), actor, action, entity_type, entity_id, parse(old_value),
+                    parse(new_value));
 }
 
 Result<Page<AuditEntry>> Store::audit(const AuditFilter& filter) {

@@ -4,6 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/catalogue.h"
+#include "store/paging.h"
+
 namespace atrium::store {
 
 using nlohmann::json;
@@ -82,6 +85,16 @@ std::vector<Value> systemInsertParams(const System& s, const std::string& feedba
   auto params = systemUpdateParams(s);
   params.emplace_back(feedback_secret);
   return params;
+}
+
+Status writeAudit(Connection& conn, TimePoint at, const std::string& actor, std::string_view action,
+                  std::string_view entity_type, const std::string& id,
+                  const nlohmann::json& old_value, const nlohmann::json& new_value) {
+  auto r = conn.query(catalogueFor(conn.dialect()).insert_audit,
+                      Params{toMs(at), actor, std::string(action), std::string(entity_type), id,
+                             old_value.dump(), new_value.dump()});
+  if (!r.ok()) return r.error();
+  return okStatus();
 }
 
 }  // namespace atrium::store

@@ -1,8 +1,9 @@
 // Systems as rows (internal to the store area): shared by Store and DeviceStore so both read the
-// columns the catalogues' system selects return in one way.
+// columns the catalogues' system selects return in one way; and the audit entry every store writes.
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -26,5 +27,10 @@ Result<System> systemFromRow(const Rows& rows, std::size_t i);
 std::vector<Value> systemInsertParams(const System& s, const std::string& feedback_secret);
 // update_system's parameters ($1..$18).
 std::vector<Value> systemUpdateParams(const System& s);
+
+// One audit entry, written on `conn` (inside the caller's transaction) in its dialect.
+Status writeAudit(Connection& conn, TimePoint at, const std::string& actor, std::string_view action,
+                  std::string_view entity_type, const std::string& id,
+                  const nlohmann::json& old_value, const nlohmann::json& new_value);
 
 }  // namespace atrium::store
